@@ -1,0 +1,13 @@
+"""Test settings: the real PostgreSQL and Redis on this machine (override with DATABASE_URL/REDIS_URL)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hookrelay")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+from .base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

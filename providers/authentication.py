@@ -1,0 +1,64 @@
+"""Client tokens for embedded views: ``Authorization: client-token-bearer <token>``.
+
+A client token acts as a developer of the consumer's sub-account only, and only on the
+paths it was issued for (globs relative to ``/v1/accounts/<sub_account_id>/``)."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from core.secrets import digest
+from providers.models import ClientToken
+
+
+@dataclass(frozen=True)
+class ClientPrincipal:
+    token: ClientToken
+    permission_level: str = "developer"
+    is_authenticated: bool = True
+    is_active: bool = True
+    scopes: list = field(default_factory=list)
+
+    @property
+    def account(self):
+        return self.token.consumer.sub_account
+
+    @property
+    def pk(self):
+        return None
+
+
+def path_permitted(*, token: ClientToken, path: str) -> bool:
+    prefix = f"/v1/accounts/{token.consumer.sub_account_id}"
+    if path != prefix and not path.startswith(prefix + "/"):
+        return False
+    relative = path[len(prefix) :].strip("/")
+    patterns = token.paths or ["*"]
+    return any(fnmatch.fnmatchcase(relative, pattern.strip("/")) for pattern in patterns)
+
+
+class ClientTokenAuthentication(authentication.BaseAuthentication):
+    keyword = "client-token-bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1").strip()
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != self.keyword:
+            return None
+        client_token = (
+            ClientToken.objects.select_related("consumer__sub_account")
+            .filter(digest=digest(token.strip()), expires_at__gt=timezone.now())
+            .first()
+        )
+        if client_token is None:
+            raise exceptions.AuthenticationFailed("Invalid or expired client token.")
+        if not path_permitted(token=client_token, path=request.path):
+            raise exceptions.PermissionDenied("This client token does not permit this path.")
+        return ClientPrincipal(token=client_token), client_token
+
+    def authenticate_header(self, request) -> str:
+        return 'client-token-bearer realm="embedded"'

@@ -1,0 +1,81 @@
+"""The shared cast: an owner of account A, a developer and a viewer of A, a sub-account of A,
+and an outsider account B. Each actor comes with an authenticated API client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import Account, User
+from accounts.services import api_token_issue
+from tests.factories import UserFactory, make_account
+
+
+@dataclass
+class Actor:
+    account: Account
+    user: User
+    token: str
+    client: APIClient
+
+
+def make_actor(account: Account, level: str = "owner") -> Actor:
+    user = UserFactory(account=account, permission_level=level)
+    token = api_token_issue(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return Actor(account=account, user=user, token=token, client=client)
+
+
+@pytest.fixture
+def account_a(db) -> Account:
+    return make_account(name="Account A")
+
+
+@pytest.fixture
+def owner(account_a) -> Actor:
+    return make_actor(account_a, "owner")
+
+
+@pytest.fixture
+def admin_user(account_a) -> Actor:
+    return make_actor(account_a, "admin")
+
+
+@pytest.fixture
+def developer(account_a) -> Actor:
+    return make_actor(account_a, "developer")
+
+
+@pytest.fixture
+def viewer(account_a) -> Actor:
+    return make_actor(account_a, "viewer")
+
+
+@pytest.fixture
+def sub_account(account_a) -> Account:
+    return make_account(name="Sub of A", parent=account_a, account_key="sub-a")
+
+
+@pytest.fixture
+def sub_owner(sub_account) -> Actor:
+    return make_actor(sub_account, "owner")
+
+
+@pytest.fixture
+def outsider(db) -> Actor:
+    return make_actor(make_account(name="Account B"), "owner")
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+def error_code(response) -> str:
+    """The ``error.code`` of a response in the one error shape (fails loudly otherwise)."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    return body["error"]["code"]
