@@ -19,7 +19,8 @@ def test_it_creates_a_bucket_from_the_reference_example(owner):
 
     assert response.status_code == 201, response.content
     body = response.json()
-    assert body["id"].startswith("BU") and len(body["id"]) == 34
+    assert body["id"].startswith("BU")
+    assert len(body["id"]) == 34
     assert body["name"] == "My Bucket"
     assert body["key"] == "my-bucket"
     assert Bucket.objects.get(pk=body["id"]).account_id == owner.account.id
