@@ -186,3 +186,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Outbound HTTP (deliveries, certificate fetches): timeouts and the SSRF guard. Networks listed
+# here are reachable even though they are private/loopback (e.g. "127.0.0.0/8" for local dev).
+OUTBOUND_CONNECT_TIMEOUT = env.float("OUTBOUND_CONNECT_TIMEOUT", default=5.0)
+OUTBOUND_READ_TIMEOUT = env.float("OUTBOUND_READ_TIMEOUT", default=30.0)
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+OUTBOUND_USER_AGENT = "HookRelay/1.0 (+webhook delivery)"
+OUTBOUND_MAX_RESPONSE_BYTES = 64 * 1024
