@@ -1,11 +1,13 @@
 """Client tokens for embedded views: ``Authorization: client-token-bearer <token>``.
 
 A client token acts as a developer of the consumer's sub-account only, and only on the
-paths it was issued for (globs relative to ``/v1/accounts/<sub_account_id>/``)."""
+paths it was issued for (globs relative to ``/v1/accounts/<sub_account_id>/``). Any other
+account answers 404, as a foreign id does; any other path answers 403."""
 
 from __future__ import annotations
 
 import fnmatch
+import hmac
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -13,6 +15,8 @@ from rest_framework import authentication, exceptions
 
 from core.secrets import digest
 from providers.models import ClientToken
+
+ACCOUNTS_PREFIX = "/v1/accounts/"
 
 
 @dataclass(frozen=True)
@@ -33,12 +37,19 @@ class ClientPrincipal:
 
 
 def path_permitted(*, token: ClientToken, path: str) -> bool:
-    prefix = f"/v1/accounts/{token.consumer.sub_account_id}"
+    prefix = f"{ACCOUNTS_PREFIX}{token.consumer.sub_account_id}"
     if path != prefix and not path.startswith(prefix + "/"):
         return False
     relative = path[len(prefix) :].strip("/")
     patterns = token.paths or ["*"]
     return any(fnmatch.fnmatchcase(relative, pattern.strip("/")) for pattern in patterns)
+
+
+def _other_account(*, token: ClientToken, path: str) -> bool:
+    if not path.startswith(ACCOUNTS_PREFIX):
+        return False
+    account_id = path[len(ACCOUNTS_PREFIX) :].split("/", 1)[0]
+    return account_id != token.consumer.sub_account_id
 
 
 class ClientTokenAuthentication(authentication.BaseAuthentication):
@@ -49,13 +60,16 @@ class ClientTokenAuthentication(authentication.BaseAuthentication):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != self.keyword:
             return None
+        token_digest = digest(token.strip())
         client_token = (
             ClientToken.objects.select_related("consumer__sub_account")
-            .filter(digest=digest(token.strip()), expires_at__gt=timezone.now())
+            .filter(digest=token_digest, expires_at__gt=timezone.now())
             .first()
         )
-        if client_token is None:
+        if client_token is None or not hmac.compare_digest(client_token.digest, token_digest):
             raise exceptions.AuthenticationFailed("Invalid or expired client token.")
+        if _other_account(token=client_token, path=request.path):
+            raise exceptions.NotFound("Account not found.")
         if not path_permitted(token=client_token, path=request.path):
             raise exceptions.PermissionDenied("This client token does not permit this path.")
         return ClientPrincipal(token=client_token), client_token
