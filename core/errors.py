@@ -34,6 +34,11 @@ class ValidationFailed(ApplicationError):
     code = "validation_error"
 
 
+class AuthenticationFailed(ApplicationError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "authentication_failed"
+
+
 class NotFound(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"
