@@ -10,6 +10,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -108,6 +109,14 @@ def exception_handler(exc, context) -> Response | None:
         return _validation_response(as_serializer_error(exc))
     if isinstance(exc, exceptions.ValidationError):
         return _validation_response(exc.detail)
+    if isinstance(exc, DataError):
+        # The database refused a value no field validator caught (a NUL byte in a lookup, a
+        # number out of range): bad input, never a server error.
+        logger.info("database refused a request value: %s", exc)
+        return Response(
+            error_body("validation_error", "A value in the request cannot be stored or looked up."),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -139,13 +139,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"},
-            "clientToken": {"type": "apiKey", "in": "header", "name": "Authorization"},
-        }
-    },
-    "SECURITY": [{"bearer": []}],
 }
 
 # Celery. The embedded default is kombu's filesystem transport: no broker server needed.
