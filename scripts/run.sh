@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PORT="${PORT:-8000}"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.base}"
-mkdir -p var
+mkdir -p var/broker var/broker-processed
 
 $PY manage.py migrate --noinput
 $PY manage.py collectstatic --noinput -v 0
