@@ -1,22 +1,14 @@
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from accounts.models import Account
 from buckets.models import Bucket
-from core.errors import Conflict
+from core.db import save_unique
 
 
 def _save(bucket: Bucket) -> Bucket:
-    try:
-        with transaction.atomic():
-            bucket.save()
-    except IntegrityError as exc:
-        raise Conflict(
-            f"A bucket with key '{bucket.key}' already exists.", fields={"key": ["Already in use."]}
-        ) from exc
-    return bucket
+    return save_unique(bucket, field="key", message=f"A bucket with key '{bucket.key}' already exists.")
 
 
 def bucket_create(*, account: Account, name: str, key: str = "") -> Bucket:

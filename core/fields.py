@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from rest_framework import serializers
 
 
@@ -27,3 +29,23 @@ class CommaListField(serializers.ListField):
             values = dictionary.getlist(self.field_name)
             return values[0] if len(values) == 1 else values
         return super().get_value(dictionary)
+
+
+class JSONDocumentField(serializers.JSONField):
+    """A JSON value of the ``allowed`` types, sent as JSON or as a string holding JSON (the
+    form-encoded bodies of the embedded view and old clients)."""
+
+    def __init__(self, *, allowed: tuple[type, ...] = (dict,), **kwargs):
+        self.allowed = allowed
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                self.fail("invalid")
+        if not isinstance(data, self.allowed):
+            kinds = " or ".join("object" if kind is dict else "array" for kind in self.allowed)
+            raise serializers.ValidationError(f"Must be a JSON {kinds}.")
+        return super().to_internal_value(data)

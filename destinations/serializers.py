@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from django.utils import timezone
 from rest_framework import serializers
 
-from core.fields import CommaListField
+from core.fields import CommaListField, JSONDocumentField
 from destinations.models import Destination
 from destinations.selectors import destination_recipes
 from inputs.authentication_options import DESTINATION_AUTHENTICATION, HEADER_NAME
@@ -13,7 +13,6 @@ from inputs.serializers import (
     AccountObjectField,
     AuthenticationOptionsMixin,
     EventFiltersField,
-    JSONObjectField,
 )
 
 MAX_GRACE_PERIOD_SECONDS = 7 * 24 * 3600
@@ -45,7 +44,7 @@ class DestinationSerializer(AuthenticationOptionsMixin, serializers.ModelSeriali
         choices=Destination.Method.choices, required=False, allow_null=True
     )
     event_filters = EventFiltersField(required=False)
-    authentication_options = JSONObjectField(required=False)
+    authentication_options = JSONDocumentField(required=False)
     retry_policy_id = serializers.ChoiceField(
         choices=Destination.RetryPolicy.choices, required=False, allow_null=True
     )

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import json
 import re
 
 from django.utils.text import slugify
 from rest_framework import serializers
 
 from buckets.selectors import bucket_list
-from core.fields import CommaListField
+from core.fields import CommaListField, JSONDocumentField
 from core.ids import ID_PATTERN
 from inputs.authentication_options import (
     HEADER_NAME,
@@ -54,20 +53,6 @@ class EventFiltersField(CommaListField):
         super().__init__(child=child, **kwargs)
 
 
-class JSONObjectField(serializers.JSONField):
-    """A JSON object, also given as a JSON string (form-encoded bodies)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError:
-                self.fail("invalid")
-        if not isinstance(data, dict):
-            raise serializers.ValidationError("Must be a JSON object.")
-        return super().to_internal_value(data)
-
-
 class AuthenticationOptionsMixin:
     """Validates ``authentication_options`` against the catalogue entry of the (new or
     current) ``authentication_type``, filling in defaults."""
@@ -110,7 +95,7 @@ class InputSerializer(AuthenticationOptionsMixin, serializers.ModelSerializer):
     key = serializers.SlugField(max_length=128, required=False, allow_blank=True)
     event_filters = EventFiltersField(required=False)
     response_code = serializers.IntegerField(min_value=100, max_value=599, required=False)
-    authentication_options = JSONObjectField(required=False)
+    authentication_options = JSONDocumentField(required=False)
     recipe_id = AccountObjectField(
         source="recipe",
         selector=input_recipes,

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import json
-
 from rest_framework import serializers
 
 from core.events import event_matches
-from core.fields import CommaListField
+from core.fields import CommaListField, JSONDocumentField
 from destinations.serializers import DestinationSerializer, DestinationWithSecretSerializer
 from providers.models import Application, ApplicationVersion, ClientToken, Consumer
 from providers.selectors import event_types_of
@@ -36,26 +34,12 @@ class ApplicationSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created", "updated"]
 
 
-class JsonDocumentField(serializers.JSONField):
-    """A JSON object or array, sent as JSON or as a string holding JSON (form bodies)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, str):
-            try:
-                data = json.loads(data)
-            except ValueError:
-                self.fail("invalid")
-        if not isinstance(data, dict | list):
-            raise serializers.ValidationError("Must be a JSON object or array.")
-        return super().to_internal_value(data)
-
-
 class ApplicationVersionSerializer(serializers.ModelSerializer):
     account_id = serializers.CharField(read_only=True)
     application_id = serializers.CharField(read_only=True)
     release_date = serializers.DateField(input_formats=["%Y-%m-%d"], required=False, allow_null=True)
-    version_json = JsonDocumentField(required=False)
-    examples_json = JsonDocumentField(required=False)
+    version_json = JSONDocumentField(allowed=(dict, list), required=False)
+    examples_json = JSONDocumentField(allowed=(dict, list), required=False)
     event_types = serializers.SerializerMethodField()
     active = serializers.BooleanField(default=True)
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
 from accounts.services import account_create
 from buckets.models import Bucket
-from core.errors import Conflict
+from core.db import save_unique
 from core.secrets import digest, new_token
 from destinations.models import Destination
 from destinations.services import destination_create
@@ -42,14 +42,7 @@ def application_delete(*, application: Application) -> None:
 
 
 def _save_version(version: ApplicationVersion) -> ApplicationVersion:
-    try:
-        with transaction.atomic():
-            version.save()
-    except IntegrityError as exc:
-        raise Conflict(
-            f"A version with key '{version.key}' already exists.", fields={"key": ["Already in use."]}
-        ) from exc
-    return version
+    return save_unique(version, field="key", message=f"A version with key '{version.key}' already exists.")
 
 
 def application_version_create(*, application: Application, **fields) -> ApplicationVersion:
@@ -91,14 +84,8 @@ def consumer_create(
     consumer = Consumer(
         account=provider, application=application, consumer_id=consumer_id, name=name, sub_account=sub_account
     )
-    try:
-        with transaction.atomic():
-            consumer.save()
-    except IntegrityError as exc:
-        # Raising rolls back the whole transaction, the sub-account included.
-        raise Conflict(
-            f"A consumer with id '{consumer_id}' already exists.", fields={"consumer_id": ["Already in use."]}
-        ) from exc
+    # A conflict rolls back the whole transaction, the sub-account included.
+    save_unique(consumer, field="consumer_id", message=f"A consumer with id '{consumer_id}' already exists.")
     consumer_bucket_ensure(consumer=consumer, bucket_key=bucket_key)
     return consumer
 
