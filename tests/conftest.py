@@ -3,14 +3,19 @@ and an outsider account B. Each actor comes with an authenticated API client."""
 
 from __future__ import annotations
 
+import socket
+import ssl
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+import trustme
 from rest_framework.test import APIClient
 
 from accounts.models import Account, User
 from accounts.services import api_token_issue
 from tests.factories import UserFactory, make_account
+from tests.support.receivers import Receiver, server_context
 
 
 @dataclass
@@ -79,3 +84,44 @@ def error_code(response) -> str:
     body = response.json()
     assert set(body) == {"error"}, body
     return body["error"]["code"]
+
+
+# Loopback HTTP(S) receivers (tests.support.receivers) for everything that sends requests.
+
+
+@pytest.fixture
+def make_receiver() -> Iterator[Callable[..., Receiver]]:
+    receivers: list[Receiver] = []
+
+    def make(host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> Receiver:
+        receiver = Receiver(host, tls)
+        receivers.append(receiver)
+        return receiver
+
+    yield make
+    for receiver in receivers:
+        receiver.close()
+
+
+@pytest.fixture
+def receiver(make_receiver) -> Receiver:
+    return make_receiver()
+
+
+@pytest.fixture(scope="session")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def tls_receiver(make_receiver, ca) -> Receiver:
+    """An HTTPS receiver whose certificate (for 127.0.0.1 and localhost) a private CA issued."""
+    return make_receiver(tls=server_context(ca, "127.0.0.1", "localhost"))
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nothing listens on (connections to it are refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from destinations.http_client import MAX_REDIRECTS, send
-from tests.outbound.conftest import Reply
+from tests.support.receivers import Reply
 
 
 def test_it_delivers_method_body_and_headers_exactly(receiver, settings):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from destinations.http_client import CertificateFetchError, fetch_certificate, send
-from tests.outbound.conftest import Reply
+from tests.support.receivers import Reply
 
 
 @pytest.fixture

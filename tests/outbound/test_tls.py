@@ -6,7 +6,7 @@ import pytest
 import trustme
 
 from destinations.http_client import CertificateFetchError, fetch_certificate, send
-from tests.outbound.conftest import server_context
+from tests.support.receivers import server_context
 
 # verify_ssl=False is a destination's choice; the client silences urllib3's warning about it, but
 # pytest resets warning filters per test.

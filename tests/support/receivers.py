@@ -1,15 +1,13 @@
-"""Real HTTP(S) receivers on loopback for the outbound client's tests."""
+"""Real HTTP(S) receivers on loopback, shared by every suite that needs one."""
 
 from __future__ import annotations
 
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import pytest
 import trustme
 
 
@@ -103,45 +101,7 @@ class Receiver:
         self.server.server_close()
 
 
-@pytest.fixture
-def make_receiver() -> Iterator[Callable[..., Receiver]]:
-    receivers: list[Receiver] = []
-
-    def make(host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> Receiver:
-        receiver = Receiver(host, tls)
-        receivers.append(receiver)
-        return receiver
-
-    yield make
-    for receiver in receivers:
-        receiver.close()
-
-
-@pytest.fixture
-def receiver(make_receiver) -> Receiver:
-    return make_receiver()
-
-
-@pytest.fixture(scope="session")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
 def server_context(ca: trustme.CA, *identities: str) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert(*identities).configure_cert(context)
     return context
-
-
-@pytest.fixture
-def tls_receiver(make_receiver, ca) -> Receiver:
-    """An HTTPS receiver whose certificate (for 127.0.0.1 and localhost) a private CA issued."""
-    return make_receiver(tls=server_context(ca, "127.0.0.1", "localhost"))
-
-
-@pytest.fixture
-def unused_port() -> int:
-    """A loopback port nothing listens on (connections to it are refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
