@@ -77,6 +77,10 @@ class Destination(models.Model):
     secret = models.CharField(max_length=128, editable=False)
     previous_secret = models.CharField(max_length=128, blank=True, default="", editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Delivery health, kept by the pipeline: when the current run of failures began (None while
+    # deliveries succeed) and when the last failure alert was emailed (at most one an hour).
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    last_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(default=timezone.now)
     updated = models.DateTimeField(auto_now=True)
 

@@ -103,6 +103,7 @@ EMAIL_PORT = _email.get("EMAIL_PORT") or 25
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="hookrelay@localhost")
 # Base URL used in emailed links (verification, password change).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
@@ -159,8 +160,37 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_ROUTES = {"deliveries.tasks.*": {"queue": "celery"}}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {
+        "task": "deliveries.tasks.sweep",
+        "schedule": env.float("SWEEP_INTERVAL_SECONDS", default=10.0),
+    },
+    "disable-failing-destinations": {
+        "task": "deliveries.tasks.disable_failing_destinations",
+        "schedule": 3600.0,
+    },
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Shared cache: Redis when configured (rate limits hold across every process), else in-process.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# Pipeline. A claim's lease outlives the longest request, so a slow delivery is never made twice
+# in parallel; the sweeper re-enqueues what was accepted but not handled within SWEEP_AFTER_SECONDS.
+PROCESSING_LEASE_SECONDS = env.int("PROCESSING_LEASE_SECONDS", default=60)
+DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=90)
+SWEEP_AFTER_SECONDS = env.int("SWEEP_AFTER_SECONDS", default=30)
+DESTINATION_DISABLE_AFTER_DAYS = env.int("DESTINATION_DISABLE_AFTER_DAYS", default=5)
+INGEST_RATE_LIMIT_PER_SECOND = env.int("INGEST_RATE_LIMIT_PER_SECOND", default=1000)
+SYNC_DELIVERY_TIMEOUT = env.float("SYNC_DELIVERY_TIMEOUT", default=10.0)
 
 # Product limits and token lifetimes.
 SESSION_TOKEN_TTL_SECONDS = env.int("SESSION_TOKEN_TTL_SECONDS", default=24 * 3600)

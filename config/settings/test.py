@@ -10,7 +10,9 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 from .base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In-process outbox, unless a test process (e.g. a Celery worker) is given EMAIL_URL to write files.
+if not os.environ.get("EMAIL_URL"):
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Tests deliver to receivers on loopback; SSRF tests take this away with override_settings.
 OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]

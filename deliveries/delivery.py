@@ -1,0 +1,333 @@
+"""Delivering one outgoing message (the ``deliver`` task's body).
+
+The order of operations is what makes delivery at-least-once and never parallel: claim the
+message with a conditional UPDATE and a lease longer than the request timeout, write the
+attempt row, make the HTTP call, then record the outcome and release the claim."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import send_mail
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from deliveries.models import Attempt, Certificate, OutgoingMessage
+from deliveries.queue import enqueue_deliver
+from destinations import http_client, signing
+from destinations.models import Destination
+from destinations.retry import MAX_DELAY_SECONDS, effective_policy, retry_delay
+from recipes.hooks import Message, run_recipe
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Next:
+    """What the task should do after a delivery call: enqueue these ids, now or later."""
+
+    retry_in: float | None = None  # seconds until this message is due again
+    then_deliver: str | None = None  # the next FIFO message of the same destination
+
+
+def deliverable(now) -> QuerySet[OutgoingMessage]:
+    """Pending messages that are due, not leased, and (FIFO) at the head of their destination's queue."""
+    earlier_pending = OutgoingMessage.objects.filter(
+        destination_id=OuterRef("destination_id"),
+        status=OutgoingMessage.Status.PENDING,
+    ).filter(
+        Q(received_at__lt=OuterRef("received_at"))
+        | Q(received_at=OuterRef("received_at"), pk__lt=OuterRef("pk"))
+    )
+    return (
+        OutgoingMessage.objects.filter(status=OutgoingMessage.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .exclude(Q(destination__delivery_order=Destination.DeliveryOrder.FIFO) & Exists(earlier_pending))
+    )
+
+
+def outgoing_claim(*, outgoing_id: str) -> OutgoingMessage | None:
+    """Take the delivery lease of a deliverable message; None if it is not due, leased by
+    another worker, done, or (FIFO) not the head of its destination's queue."""
+    now = timezone.now()
+    candidates = deliverable(now).filter(pk=outgoing_id)
+    claimed = candidates.update(
+        lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
+        attempt_count=F("attempt_count") + 1,
+    )
+    if not claimed:
+        return None
+    return OutgoingMessage.objects.select_related("destination__recipe", "incoming").get(pk=outgoing_id)
+
+
+def rate_limited_for(destination: Destination) -> float:
+    """Seconds to wait before this destination may take another delivery (0: go now).
+
+    A fixed one-second window counted in the shared cache (Redis), so the limit holds across
+    every worker."""
+    if not destination.rate_limit:
+        return 0.0
+    now = time.time()
+    window = int(now)
+    key = f"rate:{destination.pk}:{window}"
+    cache.add(key, 0, timeout=5)
+    if cache.incr(key) <= destination.rate_limit:
+        return 0.0
+    return (window + 1) - now
+
+
+def _message_for(outgoing: OutgoingMessage) -> Message:
+    incoming = outgoing.incoming
+    destination = outgoing.destination
+    return Message(
+        body=bytes(incoming.body),
+        headers=dict(incoming.headers),
+        method=destination.message_method or incoming.method,
+        event_type=incoming.event_type,
+        content_type=incoming.content_type,
+        url=incoming.target_url or destination.endpoint_url,
+    )
+
+
+def _apply_destination_recipe(outgoing: OutgoingMessage) -> Message | str | None:
+    """The message to send: transformed once (stored) or, with ``run_on_each_attempt``, on
+    every attempt. Returns None when the recipe drops it and the error text when it fails."""
+    destination = outgoing.destination
+    recipe = destination.recipe
+    if outgoing.transformed is not None:
+        stored = dict(outgoing.transformed)
+        stored["body"] = stored["body"].encode("latin-1")
+        return Message(**stored)
+    message = _message_for(outgoing)
+    if recipe is None or not recipe.recipe_published:
+        return message
+    outcome = run_recipe(recipe=recipe, message=message)
+    if outcome.failed:
+        return outcome.error
+    if outcome.message is not None and not recipe.run_on_each_attempt:
+        stored = {**outcome.message.__dict__, "body": outcome.message.body.decode("latin-1")}
+        OutgoingMessage.objects.filter(pk=outgoing.pk).update(transformed=stored)
+    return outcome.message
+
+
+def _headers_for(outgoing: OutgoingMessage, message: Message, attempt_number: int) -> dict[str, str]:
+    destination = outgoing.destination
+    prefix = destination.header_prefix or "Webhooks"
+    timestamp = int(time.time())
+    headers: dict[str, str] = {}
+    if message.content_type:
+        headers["Content-Type"] = message.content_type
+    wanted = {name.lower() for name in destination.headers_to_include}
+    headers.update({name: value for name, value in message.headers.items() if name.lower() in wanted})
+    headers.update(
+        {
+            f"X-{prefix}-Message-Id": outgoing.pk,
+            f"X-{prefix}-Event": message.event_type,
+            f"X-{prefix}-Attempt": str(attempt_number),
+            f"X-{prefix}-Timestamp": str(timestamp),
+        }
+    )
+    secrets = [destination.secret]
+    if (
+        destination.previous_secret
+        and destination.previous_secret_expires_at
+        and (destination.previous_secret_expires_at > timezone.now())
+    ):
+        secrets.append(destination.previous_secret)
+    scheme = destination.signature_scheme
+    if scheme in (Destination.SignatureScheme.STANDARD_WEBHOOKS, Destination.SignatureScheme.BOTH):
+        headers.update(
+            signing.standard_webhooks_headers(
+                secret=secrets, msg_id=outgoing.pk, timestamp=timestamp, body=message.body
+            )
+        )
+    if scheme in (Destination.SignatureScheme.URL_BODY_HMAC, Destination.SignatureScheme.BOTH):
+        headers[f"X-{prefix}-Signature"] = " ".join(
+            signing.url_body_signature(secret=secret, url=message.url, body=message.body)
+            for secret in secrets
+        )
+    headers.update(_auth_headers(destination))
+    return headers
+
+
+def _auth_headers(destination: Destination) -> dict[str, str]:
+    options = destination.authentication_options or {}
+    kind = destination.authentication_type
+    if kind == Destination.AuthenticationType.BASIC:
+        pair = f"{options.get('username', '')}:{options.get('password', '')}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+    if kind == Destination.AuthenticationType.BEARER:
+        return {"Authorization": f"Bearer {options.get('token', '')}"}
+    if kind == Destination.AuthenticationType.HEADER:
+        return {options.get("name", "Authorization"): options.get("value", "")}
+    return {}
+
+
+def _trusted_certificates(outgoing: OutgoingMessage, url: str) -> list[str]:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return list(
+        Certificate.objects.filter(
+            account_id=outgoing.account_id, domain=parts.hostname or "", port=port
+        ).values_list("pem", flat=True)
+    )
+
+
+def _release(outgoing: OutgoingMessage, **fields) -> None:
+    OutgoingMessage.objects.filter(pk=outgoing.pk).update(lease_until=None, **fields)
+
+
+def _next_fifo(outgoing: OutgoingMessage) -> str | None:
+    if outgoing.destination.delivery_order != Destination.DeliveryOrder.FIFO:
+        return None
+    return (
+        OutgoingMessage.objects.filter(
+            destination_id=outgoing.destination_id, status=OutgoingMessage.Status.PENDING
+        )
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _retry_after(outcome, scheduled: float) -> float:
+    """A Retry-After on 429/503, clamped between the scheduled delay and 24 h."""
+    if outcome.status not in (429, 503):
+        return scheduled
+    raw = {k.lower(): v for k, v in outcome.headers.items()}.get("retry-after", "")
+    try:
+        asked = float(raw)
+    except ValueError:
+        try:
+            asked = (parsedate_to_datetime(raw) - timezone.now()).total_seconds()
+        except (TypeError, ValueError):
+            return scheduled
+    return min(max(asked, scheduled), MAX_DELAY_SECONDS)
+
+
+def outgoing_deliver(*, outgoing_id: str) -> Next:
+    """Make one delivery attempt of an outgoing message, if it is due and ours to make."""
+    outgoing = outgoing_claim(outgoing_id=outgoing_id)
+    if outgoing is None:
+        return Next()
+    destination = outgoing.destination
+    wait = rate_limited_for(destination)
+    if wait:
+        # Over the destination's rate: give the attempt back and come again next window.
+        _release(outgoing, attempt_count=outgoing.attempt_count - 1)
+        return Next(retry_in=wait)
+    message = _apply_destination_recipe(outgoing)
+    if message is None or isinstance(message, str):
+        status = OutgoingMessage.Status.SKIPPED if message is None else OutgoingMessage.Status.RECIPE_FAILED
+        _release(outgoing, status=status, error=message or "", completed_at=timezone.now())
+        return Next(then_deliver=_next_fifo(outgoing))
+    number = outgoing.attempt_count
+    headers = _headers_for(outgoing, message, number)
+    attempt = Attempt.objects.create(
+        account_id=outgoing.account_id,
+        outgoing=outgoing,
+        number=number,
+        request_method=message.method,
+        request_url=message.url,
+        request_headers=headers,
+    )
+    outcome = http_client.send(
+        method=message.method,
+        url=message.url,
+        headers=headers,
+        body=message.body,
+        verify_ssl=destination.verify_ssl,
+        trusted_certificates_pem=_trusted_certificates(outgoing, message.url),
+    )
+    now = timezone.now()
+    Attempt.objects.filter(pk=attempt.pk).update(
+        status_code=outcome.status,
+        response_headers=outcome.headers,
+        response_body=outcome.body,
+        succeeded=outcome.ok,
+        error_kind=outcome.error_kind or "",
+        error=outcome.error or "",
+        elapsed_ms=outcome.elapsed_ms,
+        remote_address=outcome.remote_address or "",
+        finished_at=now,
+    )
+    if outcome.ok:
+        _release(
+            outgoing,
+            status=OutgoingMessage.Status.SUCCEEDED,
+            last_status_code=outcome.status,
+            completed_at=now,
+        )
+        Destination.objects.filter(pk=destination.pk, failing_since__isnull=False).update(failing_since=None)
+        return Next(then_deliver=_next_fifo(outgoing))
+    error = outcome.error or f"HTTP {outcome.status}"
+    Destination.objects.filter(pk=destination.pk, failing_since__isnull=True).update(failing_since=now)
+    if outcome.status == 410:
+        destination_disable_and_alert(destination=destination, reason="The endpoint answered 410 Gone.")
+    policy_id, retry_count, interval = effective_policy(destination)
+    if outcome.status == 410 or number > retry_count:
+        _release(
+            outgoing,
+            status=OutgoingMessage.Status.FAILED,
+            last_status_code=outcome.status,
+            error=error,
+            completed_at=now,
+        )
+        alert_on_failure(destination=destination, outgoing=outgoing, error=error)
+        return Next(then_deliver=_next_fifo(outgoing))
+    delay = _retry_after(outcome, retry_delay(policy_id, number, interval) or 0)
+    _release(
+        outgoing, last_status_code=outcome.status, error=error, next_attempt_at=now + timedelta(seconds=delay)
+    )
+    return Next(retry_in=delay)
+
+
+def destination_disable_and_alert(*, destination: Destination, reason: str) -> None:
+    """Disable an active destination and tell its alert addresses (once: only the worker that
+    changes the status sends the email)."""
+    updated = Destination.objects.filter(pk=destination.pk, status=Destination.Status.ACTIVE).update(
+        status=Destination.Status.DISABLED, disabled_reason=reason
+    )
+    if updated and destination.alert_on_failure:
+        send_mail(
+            f"Destination {destination.name} was disabled",
+            f"Destination {destination.pk} ({destination.endpoint_url}) was disabled: {reason}",
+            settings.DEFAULT_FROM_EMAIL,
+            destination.alert_on_failure,
+        )
+
+
+def alert_on_failure(*, destination: Destination, outgoing: OutgoingMessage, error: str) -> None:
+    """Email the destination's alert addresses: at most once per destination per hour, claimed
+    with a conditional UPDATE so concurrent workers send one email."""
+    if not destination.alert_on_failure:
+        return
+    now = timezone.now()
+    claimed = (
+        Destination.objects.filter(pk=destination.pk)
+        .filter(Q(last_alert_at__isnull=True) | Q(last_alert_at__lt=now - timedelta(hours=1)))
+        .update(last_alert_at=now)
+    )
+    if claimed:
+        send_mail(
+            f"Webhook delivery failed for {destination.name}",
+            f"Outgoing message {outgoing.pk} to {destination.endpoint_url} failed after its retries: {error}",
+            settings.DEFAULT_FROM_EMAIL,
+            destination.alert_on_failure,
+        )
+
+
+def outgoing_deliver_and_enqueue(*, outgoing_id: str) -> None:
+    following = outgoing_deliver(outgoing_id=outgoing_id)
+    if following.retry_in is not None:
+        enqueue_deliver([outgoing_id], countdown=following.retry_in)
+    if following.then_deliver:
+        enqueue_deliver([following.then_deliver])

@@ -1,0 +1,130 @@
+"""Writes on messages: accepting at the gateway, sync relays, resend and retry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import Account
+from core.errors import Conflict
+from deliveries.delivery import outgoing_deliver_and_enqueue
+from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
+from deliveries.processing import incoming_process
+from deliveries.queue import enqueue_deliver, enqueue_process
+from inputs.models import Input
+
+BULK_RESEND_LIMIT = 10_000
+
+
+def incoming_accept(
+    *,
+    input: Input,
+    method: str,
+    path: str,
+    query_string: str,
+    headers: dict[str, str],
+    body: bytes,
+    content_type: str,
+    event_type: str,
+    source_ip: str | None,
+    target_url: str = "",
+    status: str = IncomingMessage.Status.RECEIVED,
+) -> IncomingMessage:
+    """Store a request the gateway accepted; it is committed when this returns. Only a
+    ``received`` message goes on to processing (filtered and unauthenticated ones are logged)."""
+    with transaction.atomic():
+        incoming = IncomingMessage.objects.create(
+            account_id=input.account_id,
+            bucket_id=input.bucket_id,
+            input=input,
+            status=status,
+            method=method,
+            path=path,
+            query_string=query_string,
+            headers=headers,
+            body=body,
+            content_type=content_type,
+            event_type=event_type,
+            source_ip=source_ip,
+            target_url=target_url,
+            processed_at=None if status == IncomingMessage.Status.RECEIVED else timezone.now(),
+        )
+        if status == IncomingMessage.Status.RECEIVED and input.delivery_mode == Input.DeliveryMode.ASYNC:
+            enqueue_process(incoming.pk)
+    return incoming
+
+
+def incoming_relay_sync(*, incoming: IncomingMessage) -> Attempt | None:
+    """Sync mode: process the message and make its first delivery attempt inline.
+
+    Returns that attempt (None when nothing was delivered: filtered by destination, dropped by a
+    recipe, or no active destination). Retries after a failure continue in the background."""
+    outgoing_ids = incoming_process(incoming_id=incoming.pk)
+    if not outgoing_ids:
+        return None
+    outgoing_deliver_and_enqueue(outgoing_id=outgoing_ids[0])
+    enqueue_deliver(outgoing_ids[1:])
+    return Attempt.objects.filter(outgoing_id=outgoing_ids[0]).order_by("-number").first()
+
+
+@transaction.atomic
+def outgoing_resend(*, originals: QuerySet[OutgoingMessage] | list[OutgoingMessage]) -> list[OutgoingMessage]:
+    """New outgoing messages for the same incoming messages and destinations, linked to the
+    originals, delivered from scratch (they join a FIFO queue at its end)."""
+    now = timezone.now()
+    resends = OutgoingMessage.objects.bulk_create(
+        [
+            OutgoingMessage(
+                account_id=original.account_id,
+                incoming_id=original.incoming_id,
+                destination_id=original.destination_id,
+                resent_from=original,
+                received_at=now,
+            )
+            for original in originals
+        ]
+    )
+    enqueue_deliver([resend.pk for resend in resends])
+    return resends
+
+
+def outgoing_bulk_resend(
+    *,
+    account: Account,
+    destination_id: str | None = None,
+    status: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[OutgoingMessage]:
+    """Resend every outgoing message of the account matching the filter (recovery after an
+    outage), oldest first, at most BULK_RESEND_LIMIT at a time."""
+    originals = OutgoingMessage.objects.filter(account=account)
+    if destination_id:
+        originals = originals.filter(destination_id=destination_id)
+    if status:
+        originals = originals.filter(status=status)
+    if start:
+        originals = originals.filter(created__gte=start)
+    if end:
+        originals = originals.filter(created__lt=end)
+    return outgoing_resend(originals=list(originals.order_by("received_at", "pk")[:BULK_RESEND_LIMIT]))
+
+
+def outgoing_retry(*, outgoing: OutgoingMessage) -> OutgoingMessage:
+    """Retry a failed (or still pending) outgoing message now: one more attempt (a failure
+    ends it as failed again, its retry schedule having been spent)."""
+    if outgoing.status == OutgoingMessage.Status.SUCCEEDED:
+        raise Conflict("This message was delivered; resend it instead.")
+    with transaction.atomic():
+        OutgoingMessage.objects.filter(pk=outgoing.pk).update(
+            status=OutgoingMessage.Status.PENDING,
+            next_attempt_at=timezone.now(),
+            completed_at=None,
+            error="",
+        )
+        enqueue_deliver([outgoing.pk])
+    outgoing.refresh_from_db()
+    return outgoing

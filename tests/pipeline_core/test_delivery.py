@@ -1,0 +1,240 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import override_settings
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
+
+from deliveries.delivery import outgoing_claim, outgoing_deliver
+from deliveries.models import Certificate, OutgoingMessage
+from deliveries.processing import incoming_process
+from destinations.models import Destination
+from tests.pipeline_core.conftest import accept
+from tests.routing_factories import DestinationFactory
+from tests.support.receivers import Reply
+
+pytestmark = pytest.mark.django_db
+
+
+def outgoing_for(input_, **accept_fields) -> OutgoingMessage:
+    incoming = accept(input_, **accept_fields)
+    (outgoing_id,) = incoming_process(incoming_id=incoming.pk)
+    return OutgoingMessage.objects.get(pk=outgoing_id)
+
+
+def make_due(outgoing: OutgoingMessage) -> None:
+    OutgoingMessage.objects.filter(pk=outgoing.pk).update(next_attempt_at=timezone.now())
+
+
+def test_the_receiver_gets_the_exact_request_signed_both_ways(route, receiver):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(
+        signature_scheme=Destination.SignatureScheme.BOTH,
+        headers_to_include=["x-trace"],
+        authentication_type=Destination.AuthenticationType.BEARER,
+        authentication_options={"token": "s3cret"},
+    )
+    body = b'{"event": "order.created", "total": 12.5}'
+    outgoing = outgoing_for(input_, body=body)
+
+    outgoing_deliver(outgoing_id=outgoing.pk)
+
+    (request,) = receiver.requests
+    destination.refresh_from_db()
+    assert request.method == "POST"
+    assert request.path == "/hook"
+    assert request.body == body
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["X-Trace"] == "t-1"
+    assert request.headers["Authorization"] == "Bearer s3cret"
+    assert request.headers["X-Webhooks-Message-Id"] == outgoing.pk
+    assert request.headers["X-Webhooks-Event"] == "order.created"
+    assert request.headers["X-Webhooks-Attempt"] == "1"
+    Webhook(destination.secret).verify(body, request.headers)
+    expected = hmac.new(destination.secret.encode(), (receiver.url + "hook").encode() + body, hashlib.sha256)
+    assert request.headers["X-Webhooks-Signature"] == expected.hexdigest()
+    outgoing.refresh_from_db()
+    assert outgoing.status == OutgoingMessage.Status.SUCCEEDED
+    assert outgoing.attempts.get().succeeded is True
+
+
+def test_message_method_overrides_the_incoming_method(route, receiver):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(message_method="PUT")
+
+    outgoing_deliver(outgoing_id=outgoing_for(input_).pk)
+
+    assert receiver.requests[0].method == "PUT"
+
+
+def test_a_failure_is_recorded_and_retried_on_the_policy_schedule(route, receiver):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(
+        retry_policy_id="fixed", retry_interval=60, retry_count=3
+    )
+    receiver.reply = Reply(status=500, body=b"boom")
+    outgoing = outgoing_for(input_)
+    before = timezone.now()
+
+    following = outgoing_deliver(outgoing_id=outgoing.pk)
+
+    outgoing.refresh_from_db()
+    attempt = outgoing.attempts.get()
+    assert following.retry_in == 60
+    assert outgoing.status == OutgoingMessage.Status.PENDING
+    assert outgoing.next_attempt_at >= before + timedelta(seconds=59)
+    assert outgoing.lease_until is None
+    assert (attempt.status_code, attempt.succeeded, bytes(attempt.response_body)) == (500, False, b"boom")
+    assert outgoing_deliver(outgoing_id=outgoing.pk).retry_in is None  # not due yet: nothing sent
+    assert len(receiver.requests) == 1
+
+
+def test_retries_end_in_failed_with_one_alert_per_destination_per_hour(account_a, route, receiver):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(
+        retry_policy_id="fixed", retry_interval=1, retry_count=1, alert_on_failure=["ops@example.com"]
+    )
+    receiver.reply = Reply(status=503)
+    first, second = outgoing_for(input_), outgoing_for(input_)
+
+    for outgoing in (first, second, first, second):
+        make_due(outgoing)
+        outgoing_deliver(outgoing_id=outgoing.pk)
+
+    statuses = set(
+        OutgoingMessage.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)
+    )
+    assert statuses == {OutgoingMessage.Status.FAILED}
+    assert first.attempts.count() == 2
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["ops@example.com"]
+
+
+def test_retry_after_is_honoured_on_429(route, receiver):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(
+        retry_policy_id="fixed", retry_interval=1, retry_count=3
+    )
+    receiver.reply = Reply(status=429, headers={"Retry-After": "120"})
+
+    following = outgoing_deliver(outgoing_id=outgoing_for(input_).pk)
+
+    assert following.retry_in == 120
+
+
+def test_410_gone_disables_the_destination_at_once(route, receiver):
+    input_, destination = route
+    receiver.reply = Reply(status=410)
+    outgoing = outgoing_for(input_)
+
+    outgoing_deliver(outgoing_id=outgoing.pk)
+
+    destination.refresh_from_db()
+    outgoing.refresh_from_db()
+    assert destination.status == Destination.Status.DISABLED
+    assert "410" in destination.disabled_reason
+    assert outgoing.status == OutgoingMessage.Status.FAILED
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.1/hook",
+        "http://127.0.0.1:9/hook",
+        "http://[::1]:9/",
+    ],
+)
+def test_ssrf_targets_become_failed_attempts_with_the_reason(route, url):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(endpoint_url=url, retry_policy_id="none")
+    outgoing = outgoing_for(input_)
+
+    with override_settings(OUTBOUND_ALLOWED_NETWORKS=[]):
+        outgoing_deliver(outgoing_id=outgoing.pk)
+
+    attempt = outgoing.attempts.get()
+    assert attempt.error_kind == "ssrf_blocked"
+    assert attempt.status_code is None
+    outgoing.refresh_from_db()
+    assert outgoing.status == OutgoingMessage.Status.FAILED
+
+
+def test_a_self_signed_receiver_needs_its_certificate_imported_or_verify_ssl_off(
+    account_a, route, tls_receiver, ca
+):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(
+        endpoint_url=tls_receiver.url, retry_policy_id="none"
+    )
+
+    outgoing_deliver(outgoing_id=outgoing_for(input_).pk)
+    Certificate.objects.create(
+        account=account_a,
+        domain="127.0.0.1",
+        port=tls_receiver.port,
+        pem=ca.cert_pem.bytes().decode(),
+        fingerprint_sha256="x",
+    )
+    outgoing_deliver(outgoing_id=outgoing_for(input_).pk)
+    Certificate.objects.all().delete()
+    Destination.objects.filter(pk=destination.pk).update(verify_ssl=False)
+    outgoing_deliver(outgoing_id=outgoing_for(input_).pk)
+
+    results = list(OutgoingMessage.objects.order_by("created").values_list("status", flat=True))
+    assert results == ["failed", "succeeded", "succeeded"]
+
+
+def test_fifo_delivers_only_the_head_of_the_queue(route, receiver):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(delivery_order=Destination.DeliveryOrder.FIFO)
+    receiver.reply = Reply(status=500)
+    head, behind = outgoing_for(input_), outgoing_for(input_)
+
+    assert outgoing_claim(outgoing_id=behind.pk) is None
+    following = outgoing_deliver(outgoing_id=head.pk)
+    assert following.retry_in is not None
+    assert outgoing_claim(outgoing_id=behind.pk) is None  # the failing head still blocks it
+
+    receiver.reply = Reply(status=200)
+    make_due(head)
+    following = outgoing_deliver(outgoing_id=head.pk)
+    assert following.then_deliver == behind.pk
+
+
+def test_a_claimed_message_is_not_delivered_in_parallel(route):
+    input_, _ = route
+    outgoing = outgoing_for(input_)
+
+    assert outgoing_claim(outgoing_id=outgoing.pk) is not None
+    assert outgoing_claim(outgoing_id=outgoing.pk) is None
+
+
+def test_the_rate_limit_delays_the_excess_without_an_attempt(route, receiver):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(rate_limit=2)
+    messages = [outgoing_for(input_) for _ in range(6)]
+
+    results = [outgoing_deliver(outgoing_id=outgoing.pk) for outgoing in messages]
+
+    delayed = [result for result in results if result.retry_in]
+    # At most two per one-second window: the six calls span at most two windows.
+    assert 2 <= len(receiver.requests) <= 4
+    assert len(delayed) == 6 - len(receiver.requests)
+    assert all(0 < result.retry_in <= 1 for result in delayed)
+    for outgoing, result in zip(messages, results, strict=True):
+        outgoing.refresh_from_db()
+        if result.retry_in:
+            assert (outgoing.status, outgoing.attempt_count, outgoing.lease_until) == ("pending", 0, None)
+
+
+def test_other_destinations_are_unaffected_by_a_disabled_one(account_a, route, receiver):
+    input_, _ = route
+    DestinationFactory(account=account_a, input=input_, status=Destination.Status.DISABLED)
+
+    assert len(incoming_process(incoming_id=accept(input_).pk)) == 1

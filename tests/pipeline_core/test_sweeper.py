@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
+from deliveries.processing import incoming_process
+from deliveries.sweeper import disable_failing_destinations, sweep
+from destinations.models import Destination
+from tests.pipeline_core.conftest import accept
+
+pytestmark = pytest.mark.django_db
+
+
+def age(model, pk, **fields) -> None:
+    model.objects.filter(pk=pk).update(**fields)
+
+
+def test_it_re_enqueues_only_what_missed_its_deadline(route, django_capture_on_commit_callbacks):
+    input_, _ = route
+    long_ago = timezone.now() - timedelta(minutes=5)
+    stale = accept(input_)
+    age(IncomingMessage, stale.pk, created=long_ago)
+    accept(input_)  # fresh: its task is still on its way
+    crashed = accept(input_)
+    age(IncomingMessage, crashed.pk, status="processing", lease_until=timezone.now() - timedelta(seconds=1))
+    (lost_outgoing_id,) = incoming_process(incoming_id=accept(input_).pk)
+    age(OutgoingMessage, lost_outgoing_id, enqueued_at=long_ago)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        counts = sweep()
+
+    assert counts == {"incoming": 2, "outgoing": 1}
+    assert len(callbacks) == 3
+
+
+def test_a_destination_failing_for_days_is_disabled_with_an_email(route):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(
+        failing_since=timezone.now() - timedelta(days=6), alert_on_failure=["ops@example.com"]
+    )
+    (outgoing_id,) = incoming_process(incoming_id=accept(input_).pk)
+    healthy_recently = Destination.objects.create(
+        account=destination.account,
+        input=input_,
+        name="ok",
+        endpoint_url="https://ok.example.com/",
+        secret="whsec_x",
+        failing_since=timezone.now() - timedelta(days=6),
+    )
+    OutgoingMessage.objects.filter(pk=outgoing_id).update(destination=healthy_recently)
+    Attempt.objects.create(
+        account=destination.account,
+        outgoing_id=outgoing_id,
+        number=1,
+        request_method="POST",
+        request_url="https://ok.example.com/",
+        succeeded=True,
+        started_at=timezone.now() - timedelta(days=1),
+    )
+
+    assert disable_failing_destinations() == 1
+
+    destination.refresh_from_db()
+    healthy_recently.refresh_from_db()
+    assert destination.status == Destination.Status.DISABLED
+    assert healthy_recently.status == Destination.Status.ACTIVE
+    assert len(mail.outbox) == 1
