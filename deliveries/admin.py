@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from deliveries import services
 from deliveries.models import Attempt, Certificate, IncomingMessage, OutgoingMessage
 
 
@@ -33,6 +34,24 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
     raw_id_fields = ["account", "incoming", "destination", "resent_from"]
     date_hierarchy = "created"
     inlines = [AttemptInline]
+    actions = ["resend_selected", "retry_selected_failed"]
+
+    @admin.action(description="Resend selected outgoing messages")
+    def resend_selected(self, request, queryset) -> None:
+        resends = services.outgoing_resend(originals=list(queryset))
+        self.message_user(request, f"Resent {len(resends)} outgoing message(s).", messages.SUCCESS)
+
+    @admin.action(description="Retry selected failed outgoing messages")
+    def retry_selected_failed(self, request, queryset) -> None:
+        failed = list(queryset.filter(status=OutgoingMessage.Status.FAILED))
+        for outgoing in failed:
+            services.outgoing_retry(outgoing=outgoing)
+        skipped = queryset.count() - len(failed)
+        self.message_user(
+            request,
+            f"Retrying {len(failed)} failed outgoing message(s); {skipped} not failed were left alone.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Attempt)

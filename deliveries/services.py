@@ -100,8 +100,9 @@ def outgoing_bulk_resend(
     end: datetime | None = None,
 ) -> list[OutgoingMessage]:
     """Resend every outgoing message of the account matching the filter (recovery after an
-    outage), oldest first, at most BULK_RESEND_LIMIT at a time."""
-    originals = OutgoingMessage.objects.filter(account=account)
+    outage), oldest first, at most BULK_RESEND_LIMIT at a time. Only the latest message of each
+    resend chain counts, so repeating a bulk resend does not deliver twice."""
+    originals = OutgoingMessage.objects.filter(account=account, resends__isnull=True)
     if destination_id:
         originals = originals.filter(destination_id=destination_id)
     if status:
@@ -116,15 +117,20 @@ def outgoing_bulk_resend(
 def outgoing_retry(*, outgoing: OutgoingMessage) -> OutgoingMessage:
     """Retry a failed (or still pending) outgoing message now: one more attempt (a failure
     ends it as failed again, its retry schedule having been spent)."""
-    if outgoing.status == OutgoingMessage.Status.SUCCEEDED:
-        raise Conflict("This message was delivered; resend it instead.")
     with transaction.atomic():
-        OutgoingMessage.objects.filter(pk=outgoing.pk).update(
-            status=OutgoingMessage.Status.PENDING,
-            next_attempt_at=timezone.now(),
-            completed_at=None,
-            error="",
+        # The status condition sits in the UPDATE so a delivery succeeding meanwhile is not redone.
+        retried = (
+            OutgoingMessage.objects.filter(pk=outgoing.pk)
+            .exclude(status=OutgoingMessage.Status.SUCCEEDED)
+            .update(
+                status=OutgoingMessage.Status.PENDING,
+                next_attempt_at=timezone.now(),
+                completed_at=None,
+                error="",
+            )
         )
+        if not retried:
+            raise Conflict("This message was delivered; resend it instead.")
         enqueue_deliver([outgoing.pk])
     outgoing.refresh_from_db()
     return outgoing

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
+from rest_framework.fields import BooleanField
 from rest_framework.response import Response
 
 from core.api import AccountScopedMixin, ScopedDetailView, ScopedListCreateView
 from core.errors import NotFound
 from core.permissions import AllowAny
+from deliveries.serializers import DestinationWithCertificateSerializer
 from destinations import selectors, services
 from destinations.retry import POLICIES, RetryPolicy
 from destinations.serializers import (
@@ -47,8 +50,23 @@ class DestinationListView(DestinationViewMixin, ScopedListCreateView):
         )
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "include_certificate_data",
+                bool,
+                description="Add `certificate`: the imported SSL certificate deliveries will use, or null.",
+            )
+        ]
+    )
+)
 class DestinationDetailView(DestinationViewMixin, ScopedDetailView):
-    serializer_class = DestinationSerializer
+    def get_serializer_class(self):
+        flag = self.request.query_params.get("include_certificate_data", "")
+        if self.request.method == "GET" and flag.lower() in BooleanField.TRUE_VALUES:
+            return DestinationWithCertificateSerializer
+        return DestinationSerializer
 
     def perform_update(self, serializer):
         services.destination_update(destination=serializer.instance, **serializer.validated_data)
