@@ -14,6 +14,8 @@ urlpatterns = [
     path("v1/", include("inputs.urls")),
     path("v1/", include("destinations.urls")),
     path("v1/", include("recipes.urls")),
+    path("v1/", include("deliveries.urls")),
+    path("", include("inputs.gateway_urls")),
 ]
 
 handler400 = "core.views.bad_request"

@@ -1,7 +1,8 @@
 """Handing work to Celery, always after the rows it refers to are committed.
 
 Tasks are sent by name so the pipeline modules and the task module don't import each other.
-A lost task costs only time: the sweeper re-sends whatever was not handled by its deadline."""
+A lost task costs only time: the sweeper re-sends whatever was not handled by its deadline, so
+a broker outage is logged (``robust``) rather than failing a request whose rows are committed."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ MAX_COUNTDOWN_SECONDS = 300
 
 
 def enqueue_process(incoming_id: str) -> None:
-    transaction.on_commit(lambda: current_app.send_task("deliveries.tasks.process", args=[incoming_id]))
+    transaction.on_commit(
+        lambda: current_app.send_task("deliveries.tasks.process", args=[incoming_id]), robust=True
+    )
 
 
 def enqueue_deliver(outgoing_ids: list[str], *, countdown: float = 0) -> None:
@@ -37,4 +40,4 @@ def enqueue_deliver(outgoing_ids: list[str], *, countdown: float = 0) -> None:
         for outgoing_id in outgoing_ids:
             current_app.send_task("deliveries.tasks.deliver", args=[outgoing_id], countdown=countdown or None)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)

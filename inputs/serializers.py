@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+from django.urls import resolve
 from django.utils.text import slugify
 from rest_framework import serializers
 
@@ -138,6 +139,9 @@ class InputSerializer(AuthenticationOptionsMixin, serializers.ModelSerializer):
             path = f"/{input_.id}/"
         else:
             path = f"/v1/{slugify(input_.name) or 'input'}/{input_.id}"
+            # A name like "Accounts" would make an API route match first: fall back to a safe one.
+            if resolve(path).url_name != "gateway":
+                path = f"/v1/input/{input_.id}"
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 

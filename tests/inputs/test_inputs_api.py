@@ -455,3 +455,15 @@ def test_an_odd_key_filter_matches_nothing(owner, bucket):
 
     assert response.status_code == 200
     assert response.json()["results"] == []
+
+
+def test_an_input_named_like_an_api_route_gets_a_gateway_url_that_reaches_the_gateway(owner):
+    from django.urls import resolve
+
+    bucket = BucketFactory(account=owner.account)
+    response = owner.client.post(
+        f"/v1/accounts/{owner.account.id}/inputs", {"bucket_id": bucket.id, "name": "Accounts"}, format="json"
+    )
+
+    path = response.json()["url"].split("testserver", 1)[1]
+    assert resolve(path).url_name == "gateway"

@@ -1,0 +1,242 @@
+"""The ingest gateway: ``/v1/<input_name>/<input_id>`` (static inputs) and
+``/<input_id>/<target_url>`` (dynamic inputs).
+
+Plain Django views, not DRF: this is the hot path. Checks run in the order of the spec: unknown
+or inactive input (404), body size (413), rate limit (429), authentication (401), then the
+request is stored and answered. Whatever the request holds, the answer is never a 500."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+import re
+import time
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.handlers.wsgi import get_bytes_from_wsgi
+from django.core.validators import URLValidator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.encoding import escape_uri_path, iri_to_uri
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.models import Account
+from core.errors import error_body
+from core.events import event_matches
+from deliveries.models import Attempt, IncomingMessage
+from deliveries.services import incoming_accept, incoming_relay_sync
+from inputs.extraction import event_type_of
+from inputs.models import Input
+from inputs.verification import request_authenticated
+
+logger = logging.getLogger(__name__)
+
+METHODS = ("POST", "PUT", "PATCH", "DELETE", "GET", "HEAD")
+MAX_PATH_LENGTH = IncomingMessage._meta.get_field("path").max_length
+MAX_CONTENT_TYPE_LENGTH = IncomingMessage._meta.get_field("content_type").max_length
+# Printable ASCII stays as sent; anything else (NUL, spaces, raw non-UTF-8 bytes) is
+# percent-encoded, so the stored query string is lossless and storable.
+QUERY_SAFE = "".join(chr(code) for code in range(0x21, 0x7F))
+SCHEME = re.compile(r"^(https?):/*", re.IGNORECASE)
+validate_target_url = URLValidator(schemes=["http", "https"])
+
+
+class Refused(Exception):
+    """A request the gateway answers with an error, before storing anything."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.response = JsonResponse(error_body(code, message), status=status, headers=headers)
+
+
+def _active_input(input_id: str, input_type: str) -> Input | None:
+    return (
+        Input.objects.select_related("account__plan")
+        .filter(
+            pk=input_id,
+            type=input_type,
+            status=Input.Status.ACTIVE,
+            account__status=Account.Status.ACTIVE,
+        )
+        .first()
+    )
+
+
+def _target_url(input: Input, raw_target: str) -> str:
+    """The absolute http(s) URL a dynamic input's path names ("" for a static input).
+
+    The path arrives decoded: it is re-encoded (spaces, non-ASCII) before validation. A
+    ``https:/host`` whose slashes a proxy merged is repaired; no scheme means https."""
+    if input.type != Input.Type.DYNAMIC:
+        return ""
+    match = SCHEME.match(raw_target)
+    url = f"{match.group(1).lower()}://{raw_target[match.end() :]}" if match else f"https://{raw_target}"
+    url = iri_to_uri(url)
+    try:
+        validate_target_url(url)
+    except ValidationError:
+        raise Refused(
+            400, "invalid_target_url", "The target URL must be an http(s) URL with a host."
+        ) from None
+    return url
+
+
+def _over_rate_limit(input: Input) -> int:
+    """Seconds the sender should wait (0: go on). A fixed one-second window per input, counted
+    in the shared cache so the limit holds across every web process."""
+    now = time.time()
+    window = int(now)
+    key = f"ingest:{input.pk}:{window}"
+    try:
+        cache.add(key, 0, timeout=5)
+        count = cache.incr(key)
+    except Exception:  # the limit protects the platform; an unreachable cache must not stop ingest
+        logger.warning("ingest rate limit skipped: the cache is unavailable", exc_info=True)
+        return 0
+    if count <= settings.INGEST_RATE_LIMIT_PER_SECOND:
+        return 0
+    return max(1, math.ceil(window + 1 - now))
+
+
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text and JSON hold no NUL character."""
+    return text.replace("\x00", "\ufffd")
+
+
+def _source_ip(request: HttpRequest) -> str | None:
+    try:
+        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        return None
+
+
+def _configured_answer(input: Input, incoming: IncomingMessage) -> HttpResponse:
+    if not input.response_content:
+        return JsonResponse({"id": incoming.pk}, status=input.response_code)
+    return HttpResponse(
+        input.response_content, status=input.response_code, content_type=input.response_content_type
+    )
+
+
+def _relayed_answer(attempt: Attempt) -> HttpResponse:
+    """The destination's answer to a sync relay; 502/504 when there was none to relay."""
+    if attempt.error_kind or attempt.status_code is None or not 100 <= attempt.status_code <= 599:
+        if attempt.error_kind == "timeout":
+            return JsonResponse(
+                error_body("destination_timeout", attempt.error or "The destination timed out."), status=504
+            )
+        return JsonResponse(
+            error_body("destination_failed", attempt.error or "The destination did not answer."), status=502
+        )
+    response = HttpResponse(bytes(attempt.response_body), status=attempt.status_code)
+    headers = {name.lower(): value for name, value in attempt.response_headers.items()}
+    if "content-type" in headers:
+        response["Content-Type"] = headers["content-type"]
+    else:
+        del response["Content-Type"]  # relay the absence, not Django's text/html default
+    return response
+
+
+def _read_body(request: HttpRequest, input: Input) -> bytes:
+    """The raw body, refused (413) over the plan's limit: by Content-Length first, then by
+    what arrives, read straight from the stream and never more than one byte past the limit."""
+    limit = input.account.plan.max_body_bytes
+    declared = _declared_length(request)
+    body = request.read(limit + 1) if declared <= limit else b""
+    if declared > limit or len(body) > limit:
+        raise Refused(413, "payload_too_large", f"The body exceeds the limit of {limit} bytes.")
+    if len(request.META.get("CONTENT_TYPE", "")) > MAX_CONTENT_TYPE_LENGTH:
+        raise Refused(400, "bad_request", "The Content-Type header is too long.")
+    return body
+
+
+def _check_rate(input: Input) -> None:
+    retry_after = _over_rate_limit(input)
+    if retry_after:
+        raise Refused(
+            429,
+            "rate_limited",
+            "Too many requests to this input; slow down.",
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def _accept(request: HttpRequest, input: Input, body: bytes, target_url: str) -> HttpResponse:
+    """Store the request (whatever its status) and answer it."""
+    authenticated = request_authenticated(input=input, request=request, body=body)
+    event_type = event_type_of(input=input, request=request, body=body)
+    if not authenticated:
+        status = IncomingMessage.Status.UNAUTHENTICATED
+    elif not event_matches(event_type, input.event_filters):
+        status = IncomingMessage.Status.FILTERED
+    else:
+        status = IncomingMessage.Status.RECEIVED
+    incoming = incoming_accept(
+        input=input,
+        method=request.method,
+        path=escape_uri_path(request.path)[:MAX_PATH_LENGTH],
+        query_string=quote(get_bytes_from_wsgi(request.META, "QUERY_STRING", ""), safe=QUERY_SAFE),
+        headers={_storable(name): _storable(value) for name, value in request.headers.items()},
+        body=body,
+        content_type=_storable(request.META.get("CONTENT_TYPE", "")),
+        event_type=event_type,
+        source_ip=_source_ip(request),
+        target_url=target_url,
+        status=status,
+    )
+    if not authenticated and input.authentication_failures == Input.AuthenticationFailures.REJECT:
+        challenge = {"WWW-Authenticate": 'Basic realm="input"'}
+        return JsonResponse(
+            error_body("authentication_failed", "The request failed the input's authentication."),
+            status=401,
+            headers=challenge if input.authentication_type == Input.AuthenticationType.BASIC else None,
+        )
+    if status == IncomingMessage.Status.RECEIVED and input.delivery_mode == Input.DeliveryMode.SYNC:
+        attempt = incoming_relay_sync(incoming=incoming)
+        if attempt is not None:
+            return _relayed_answer(attempt)
+    return _configured_answer(input, incoming)
+
+
+def _ingest(request: HttpRequest, *, input_id: str, input_type: str, raw_target: str = "") -> HttpResponse:
+    try:
+        if request.method not in METHODS:
+            raise Refused(
+                405,
+                "method_not_allowed",
+                f'Method "{request.method}" not allowed.',
+                headers={"Allow": ", ".join(METHODS)},
+            )
+        input = _active_input(input_id, input_type)
+        if input is None:
+            raise Refused(404, "not_found", "Input not found.")
+        if request.method == "HEAD":
+            return HttpResponse(status=200)
+        target_url = _target_url(input, raw_target)
+        body = _read_body(request, input)
+        _check_rate(input)
+    except Refused as refused:
+        return refused.response
+    return _accept(request, input, body, target_url)
+
+
+@csrf_exempt
+def static_gateway(request: HttpRequest, input_name: str, input_id: str) -> HttpResponse:
+    """``/v1/<input_name>/<input_id>``: ``input_name`` is cosmetic."""
+    return _ingest(request, input_id=input_id, input_type=Input.Type.STATIC)
+
+
+@csrf_exempt
+def dynamic_gateway(request: HttpRequest, input_id: str, target_url: str) -> HttpResponse:
+    """``/<input_id>/<target_url>``: the message goes to ``target_url``."""
+    return _ingest(request, input_id=input_id, input_type=Input.Type.DYNAMIC, raw_target=target_url)
