@@ -20,7 +20,7 @@ from django.core.mail import send_mail
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from deliveries.models import Attempt, Certificate, OutgoingMessage
+from deliveries.models import Attempt, Certificate, IncomingMessage, OutgoingMessage
 from deliveries.queue import enqueue_deliver
 from destinations import http_client, signing
 from destinations.models import Destination
@@ -39,7 +39,10 @@ class Next:
 
 
 def deliverable(now) -> QuerySet[OutgoingMessage]:
-    """Pending messages that are due, not leased, and (FIFO) at the head of their destination's queue."""
+    """Pending messages that are due, not leased, and (FIFO) at the head of their destination's queue.
+
+    A FIFO queue's head also waits for earlier incoming messages of its input still being
+    processed: their outgoing messages do not exist yet but belong in front of it."""
     earlier_pending = OutgoingMessage.objects.filter(
         destination_id=OuterRef("destination_id"),
         status=OutgoingMessage.Status.PENDING,
@@ -47,10 +50,18 @@ def deliverable(now) -> QuerySet[OutgoingMessage]:
         Q(received_at__lt=OuterRef("received_at"))
         | Q(received_at=OuterRef("received_at"), pk__lt=OuterRef("pk"))
     )
+    earlier_unprocessed = IncomingMessage.objects.filter(
+        input_id=OuterRef("destination__input_id"),
+        status__in=[IncomingMessage.Status.RECEIVED, IncomingMessage.Status.PROCESSING],
+        created__lte=OuterRef("received_at"),
+    )
     return (
         OutgoingMessage.objects.filter(status=OutgoingMessage.Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .exclude(Q(destination__delivery_order=Destination.DeliveryOrder.FIFO) & Exists(earlier_pending))
+        .exclude(
+            Q(destination__delivery_order=Destination.DeliveryOrder.FIFO)
+            & (Exists(earlier_pending) | Exists(earlier_unprocessed))
+        )
     )
 
 
@@ -58,10 +69,17 @@ def outgoing_claim(*, outgoing_id: str) -> OutgoingMessage | None:
     """Take the delivery lease of a deliverable message; None if it is not due, leased by
     another worker, done, or (FIFO) not the head of its destination's queue."""
     now = timezone.now()
-    candidates = deliverable(now).filter(pk=outgoing_id)
-    claimed = candidates.update(
-        lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
-        attempt_count=F("attempt_count") + 1,
+    # Django turns the joins of ``deliverable`` into ``WHERE id IN (subquery)``, which a second
+    # concurrent claim does not re-check after waiting for the first one's row lock (READ
+    # COMMITTED); the row's own conditions stay in the UPDATE's WHERE so that it fails.
+    claimed = (
+        OutgoingMessage.objects.filter(pk=outgoing_id, status=OutgoingMessage.Status.PENDING)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(pk__in=deliverable(now).filter(pk=outgoing_id).values("pk"))
+        .update(
+            lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
+            attempt_count=F("attempt_count") + 1,
+        )
     )
     if not claimed:
         return None

@@ -110,5 +110,32 @@ def incoming_process(*, incoming_id: str) -> list[str]:
     )
 
 
+def fifo_heads(*, incoming_id: str) -> list[str]:
+    """The first pending message of each active FIFO destination of this message's input.
+
+    A FIFO message received after this one waited for its processing (see
+    ``deliveries.delivery.deliverable``) and is woken here, whether or not this message
+    produced anything for that destination."""
+    heads = []
+    for destination_id in Destination.objects.filter(
+        input__incoming_messages=incoming_id,
+        delivery_order=Destination.DeliveryOrder.FIFO,
+        status=Destination.Status.ACTIVE,
+    ).values_list("pk", flat=True):
+        head = (
+            OutgoingMessage.objects.filter(
+                destination_id=destination_id, status=OutgoingMessage.Status.PENDING
+            )
+            .order_by("received_at", "pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if head:
+            heads.append(head)
+    return heads
+
+
 def incoming_process_and_enqueue(*, incoming_id: str) -> None:
-    enqueue_deliver(incoming_process(incoming_id=incoming_id))
+    outgoing_ids = incoming_process(incoming_id=incoming_id)
+    heads = [head for head in fifo_heads(incoming_id=incoming_id) if head not in outgoing_ids]
+    enqueue_deliver(outgoing_ids + heads)

@@ -1,0 +1,115 @@
+"""End to end: what a receiver gets, signatures, event filters."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+from django.db import transaction
+from standardwebhooks import Webhook
+
+from deliveries.delivery import outgoing_claim
+from deliveries.models import Attempt, OutgoingMessage
+from deliveries.processing import incoming_process
+from deliveries.queue import enqueue_deliver
+from tests.pipeline.conftest import backends_waiting_on_a_lock, ingest, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def test_receiver_gets_the_exact_message_signed_both_ways(
+    worker, make_scripted_receiver, make_input, make_destination
+):
+    receiver = make_scripted_receiver()
+    source = make_input()
+    destination = make_destination(
+        source, receiver, signature_scheme="both", headers_to_include=["X-Shop-Domain"]
+    )
+    body = json.dumps({"type": "order.created", "data": {"id": 7024061, "name": "Zoë"}}).encode()
+
+    incoming = ingest(
+        source,
+        body=body,
+        event="order.created",
+        headers={"X-Shop-Domain": "shop.example.com", "X-Not-Forwarded": "secret"},
+    )
+
+    wait_until(lambda: receiver.requests, timeout=10)
+    outgoing = wait_until(
+        lambda: OutgoingMessage.objects.filter(incoming=incoming, status="succeeded").first(), timeout=5
+    )
+    (request,) = receiver.requests
+    assert request.method == "POST"
+    assert request.path == "/hook"
+    assert request.body == body
+    headers = request.headers
+    assert headers["Content-Type"] == "application/json"
+    assert headers["X-Webhooks-Message-Id"] == outgoing.pk
+    assert headers["X-Webhooks-Event"] == "order.created"
+    assert headers["X-Webhooks-Attempt"] == "1"
+    assert abs(int(headers["X-Webhooks-Timestamp"]) - request.arrived) < 5
+    assert headers["X-Shop-Domain"] == "shop.example.com"
+    assert "X-Not-Forwarded" not in headers
+    assert Webhook(destination.secret).verify(body, headers) == json.loads(body)
+    expected = hmac.new(destination.secret.encode(), receiver.url.encode() + body, hashlib.sha256).hexdigest()
+    assert headers["X-Webhooks-Signature"] == expected
+    attempt = Attempt.objects.get(outgoing=outgoing)
+    assert (attempt.number, attempt.status_code, attempt.succeeded) == (1, 200, True)
+
+
+def test_only_destinations_whose_event_filters_match_receive(
+    worker, make_scripted_receiver, make_input, make_destination
+):
+    source = make_input()
+    everything, exact, prefixed, other = (make_scripted_receiver() for _ in range(4))
+    make_destination(source, everything)
+    make_destination(source, exact, event_filters=["order.created"])
+    make_destination(source, prefixed, event_filters=["order.*"])
+    make_destination(source, other, event_filters=["invoice.paid", "customer.*"])
+
+    ingest(source, event="order.created")
+    ingest(source, event="order.deleted")
+    ingest(source, event="invoice.paid")
+    ingest(source, event="shipment.sent")
+
+    wait_until(lambda: len(everything.requests) == 4, timeout=10)
+    wait_until(
+        lambda: OutgoingMessage.objects.filter(status="pending").count() == 0 and len(prefixed.requests) == 2,
+        timeout=5,
+    )
+    events = {
+        name: sorted(r.headers["X-Webhooks-Event"] for r in receiver.requests)
+        for name, receiver in {"exact": exact, "prefixed": prefixed, "other": other}.items()
+    }
+    assert events == {
+        "exact": ["order.created"],
+        "prefixed": ["order.created", "order.deleted"],
+        "other": ["invoice.paid"],
+    }
+    assert OutgoingMessage.objects.count() == 4 + 1 + 2 + 1
+
+
+def test_claims_waiting_on_another_workers_claim_fail_once_it_commits(
+    workers, make_scripted_receiver, make_input, make_destination
+):
+    receiver = make_scripted_receiver()
+    source = make_input()
+    make_destination(source, receiver)
+    incoming = ingest(source, event="order.created")
+    (outgoing_id,) = incoming_process(incoming_id=incoming.pk)
+    # Duplicate tasks (a redelivery, the sweeper) for one message.
+    enqueue_deliver([outgoing_id] * 8)
+
+    with transaction.atomic():
+        # This process is the worker that claims first; its claim commits late.
+        assert outgoing_claim(outgoing_id=outgoing_id) is not None
+        workers.start(flush=False)
+        wait_until(lambda: backends_waiting_on_a_lock() >= 2, timeout=10)
+
+    time.sleep(1.5)
+    assert receiver.requests == []
+    assert Attempt.objects.count() == 0
+    assert OutgoingMessage.objects.get().attempt_count == 1
