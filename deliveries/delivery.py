@@ -12,22 +12,25 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from deliveries.models import Attempt, Certificate, IncomingMessage, OutgoingMessage
+from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
 from deliveries.queue import enqueue_deliver
+from deliveries.selectors import certificate_for_url
+from deliveries.throttle import in_flight_exceeded, rate_wait
 from destinations import http_client, signing
 from destinations.models import Destination
 from destinations.retry import MAX_DELAY_SECONDS, effective_policy, retry_delay
 from recipes.hooks import Message, run_recipe
 
 logger = logging.getLogger(__name__)
+
+
+IN_FLIGHT_BACKOFF_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -84,22 +87,6 @@ def outgoing_claim(*, outgoing_id: str) -> OutgoingMessage | None:
     if not claimed:
         return None
     return OutgoingMessage.objects.select_related("destination__recipe", "incoming").get(pk=outgoing_id)
-
-
-def rate_limited_for(destination: Destination) -> float:
-    """Seconds to wait before this destination may take another delivery (0: go now).
-
-    A fixed one-second window counted in the shared cache (Redis), so the limit holds across
-    every worker."""
-    if not destination.rate_limit:
-        return 0.0
-    now = time.time()
-    window = int(now)
-    key = f"rate:{destination.pk}:{window}"
-    cache.add(key, 0, timeout=5)
-    if cache.incr(key) <= destination.rate_limit:
-        return 0.0
-    return (window + 1) - now
 
 
 def _message_for(outgoing: OutgoingMessage) -> Message:
@@ -189,31 +176,24 @@ def _auth_headers(destination: Destination) -> dict[str, str]:
     return {}
 
 
-def _trusted_certificates(outgoing: OutgoingMessage, url: str) -> list[str]:
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return list(
-        Certificate.objects.filter(
-            account_id=outgoing.account_id, domain=parts.hostname or "", port=port
-        ).values_list("pem", flat=True)
-    )
-
-
 def _release(outgoing: OutgoingMessage, **fields) -> None:
     OutgoingMessage.objects.filter(pk=outgoing.pk).update(lease_until=None, **fields)
+
+
+def fifo_head(*, destination_id: str) -> str | None:
+    """The first pending message of a destination's queue."""
+    return (
+        OutgoingMessage.objects.filter(destination_id=destination_id, status=OutgoingMessage.Status.PENDING)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def _next_fifo(outgoing: OutgoingMessage) -> str | None:
     if outgoing.destination.delivery_order != Destination.DeliveryOrder.FIFO:
         return None
-    return (
-        OutgoingMessage.objects.filter(
-            destination_id=outgoing.destination_id, status=OutgoingMessage.Status.PENDING
-        )
-        .order_by("received_at", "pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    return fifo_head(destination_id=outgoing.destination_id)
 
 
 def _retry_after(outcome, scheduled: float) -> float:
@@ -231,15 +211,21 @@ def _retry_after(outcome, scheduled: float) -> float:
     return min(max(asked, scheduled), MAX_DELAY_SECONDS)
 
 
-def outgoing_deliver(*, outgoing_id: str) -> Next:
-    """Make one delivery attempt of an outgoing message, if it is due and ours to make."""
+def outgoing_deliver(*, outgoing_id: str, read_timeout: float | None = None) -> Next:
+    """Make one delivery attempt of an outgoing message, if it is due and ours to make.
+
+    ``read_timeout`` overrides the outbound default (sync relays answer a waiting sender)."""
     outgoing = outgoing_claim(outgoing_id=outgoing_id)
     if outgoing is None:
         return Next()
     destination = outgoing.destination
-    wait = rate_limited_for(destination)
+    if in_flight_exceeded(destination_id=destination.pk):
+        # The destination already holds its share of worker threads (it may be hanging): give
+        # the attempt back and come again shortly, leaving the threads to other destinations.
+        _release(outgoing, attempt_count=outgoing.attempt_count - 1)
+        return Next(retry_in=IN_FLIGHT_BACKOFF_SECONDS)
+    wait = rate_wait(destination_id=destination.pk, rate_limit=destination.rate_limit)
     if wait:
-        # Over the destination's rate: give the attempt back and come again next window.
         _release(outgoing, attempt_count=outgoing.attempt_count - 1)
         return Next(retry_in=wait)
     message = _apply_destination_recipe(outgoing)
@@ -257,13 +243,15 @@ def outgoing_deliver(*, outgoing_id: str) -> Next:
         request_url=message.url,
         request_headers=headers,
     )
+    certificate = certificate_for_url(account=outgoing.account_id, url=message.url)
     outcome = http_client.send(
         method=message.method,
         url=message.url,
         headers=headers,
         body=message.body,
         verify_ssl=destination.verify_ssl,
-        trusted_certificates_pem=_trusted_certificates(outgoing, message.url),
+        trusted_certificates_pem=[certificate.pem] if certificate else [],
+        read_timeout=read_timeout,
     )
     now = timezone.now()
     Attempt.objects.filter(pk=attempt.pk).update(
@@ -343,8 +331,8 @@ def alert_on_failure(*, destination: Destination, outgoing: OutgoingMessage, err
         )
 
 
-def outgoing_deliver_and_enqueue(*, outgoing_id: str) -> None:
-    following = outgoing_deliver(outgoing_id=outgoing_id)
+def outgoing_deliver_and_enqueue(*, outgoing_id: str, read_timeout: float | None = None) -> None:
+    following = outgoing_deliver(outgoing_id=outgoing_id, read_timeout=read_timeout)
     if following.retry_in is not None:
         enqueue_deliver([outgoing_id], countdown=following.retry_in)
     if following.then_deliver:

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.events import event_matches
+from deliveries.delivery import fifo_head
 from deliveries.models import IncomingMessage, OutgoingMessage
 from deliveries.queue import enqueue_deliver
 from destinations.models import Destination
@@ -89,6 +90,10 @@ def incoming_process(*, incoming_id: str) -> list[str]:
         )
         if event_matches(message.event_type, destination.event_filters)
     ]
+    if incoming.target_url:
+        # A dynamic input's message goes once, to its target URL, with the delivery settings of
+        # the input's first matching destination.
+        destinations = destinations[:1]
     with transaction.atomic():
         OutgoingMessage.objects.bulk_create(
             [
@@ -116,23 +121,12 @@ def fifo_heads(*, incoming_id: str) -> list[str]:
     A FIFO message received after this one waited for its processing (see
     ``deliveries.delivery.deliverable``) and is woken here, whether or not this message
     produced anything for that destination."""
-    heads = []
-    for destination_id in Destination.objects.filter(
+    destination_ids = Destination.objects.filter(
         input__incoming_messages=incoming_id,
         delivery_order=Destination.DeliveryOrder.FIFO,
         status=Destination.Status.ACTIVE,
-    ).values_list("pk", flat=True):
-        head = (
-            OutgoingMessage.objects.filter(
-                destination_id=destination_id, status=OutgoingMessage.Status.PENDING
-            )
-            .order_by("received_at", "pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if head:
-            heads.append(head)
-    return heads
+    ).values_list("pk", flat=True)
+    return [head for destination_id in destination_ids if (head := fifo_head(destination_id=destination_id))]
 
 
 def incoming_process_and_enqueue(*, incoming_id: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -65,7 +66,7 @@ def incoming_relay_sync(*, incoming: IncomingMessage) -> Attempt | None:
     outgoing_ids = incoming_process(incoming_id=incoming.pk)
     if not outgoing_ids:
         return None
-    outgoing_deliver_and_enqueue(outgoing_id=outgoing_ids[0])
+    outgoing_deliver_and_enqueue(outgoing_id=outgoing_ids[0], read_timeout=settings.SYNC_DELIVERY_TIMEOUT)
     enqueue_deliver(outgoing_ids[1:])
     return Attempt.objects.filter(outgoing_id=outgoing_ids[0]).order_by("-number").first()
 

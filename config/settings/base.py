@@ -188,6 +188,9 @@ CACHES = {
 PROCESSING_LEASE_SECONDS = env.int("PROCESSING_LEASE_SECONDS", default=60)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=90)
 SWEEP_AFTER_SECONDS = env.int("SWEEP_AFTER_SECONDS", default=30)
+# At most this many deliveries in flight per destination, cluster-wide: a hanging destination
+# holds at most this many worker threads. Keep it below the worker concurrency.
+DESTINATION_MAX_IN_FLIGHT = env.int("DESTINATION_MAX_IN_FLIGHT", default=8)
 DESTINATION_DISABLE_AFTER_DAYS = env.int("DESTINATION_DISABLE_AFTER_DAYS", default=5)
 INGEST_RATE_LIMIT_PER_SECOND = env.int("INGEST_RATE_LIMIT_PER_SECOND", default=1000)
 SYNC_DELIVERY_TIMEOUT = env.float("SYNC_DELIVERY_TIMEOUT", default=10.0)

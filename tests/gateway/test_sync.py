@@ -79,7 +79,7 @@ def test_a_refused_connection_is_502_in_the_error_shape(client, sync_input, unus
 
 
 def test_a_destination_slower_than_the_timeout_is_504(client, sync_input, receiver, settings):
-    settings.OUTBOUND_READ_TIMEOUT = 0.3
+    settings.SYNC_DELIVERY_TIMEOUT = 0.3
     destination_to(sync_input, receiver.url)
     receiver.reply = Reply(delay=3)
 

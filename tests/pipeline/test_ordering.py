@@ -125,4 +125,4 @@ def test_rate_limit_delays_but_never_drops_or_duplicates(
         f"\nrate_limit 5: 20 deliveries spread over {spread:.2f} s, per second {sorted(per_second.values())}"
     )
     assert max(per_second.values()) <= 5
-    assert spread > 2.0
+    assert spread >= 3.5

@@ -10,7 +10,9 @@ from tests.routing_factories import DestinationFactory, InputFactory
 def route(account_a, receiver):
     """An input with one destination pointing at a loopback receiver."""
     input_ = InputFactory(account=account_a, event_location="payload", event_path="msg.event")
-    destination = DestinationFactory(account=account_a, input=input_, endpoint_url=receiver.url + "hook")
+    destination = DestinationFactory(
+        account=account_a, input=input_, endpoint_url=receiver.url + "hook", rate_limit=None
+    )
     return input_, destination
 
 

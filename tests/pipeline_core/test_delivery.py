@@ -215,22 +215,34 @@ def test_a_claimed_message_is_not_delivered_in_parallel(route):
     assert outgoing_claim(outgoing_id=outgoing.pk) is None
 
 
-def test_the_rate_limit_delays_the_excess_without_an_attempt(route, receiver):
+def test_the_rate_limit_spaces_deliveries_and_delays_the_excess_without_an_attempt(route, receiver):
     input_, destination = route
     Destination.objects.filter(pk=destination.pk).update(rate_limit=2)
-    messages = [outgoing_for(input_) for _ in range(6)]
+    messages = [outgoing_for(input_) for _ in range(4)]
 
     results = [outgoing_deliver(outgoing_id=outgoing.pk) for outgoing in messages]
 
-    delayed = [result for result in results if result.retry_in]
-    # At most two per one-second window: the six calls span at most two windows.
-    assert 2 <= len(receiver.requests) <= 4
-    assert len(delayed) == 6 - len(receiver.requests)
-    assert all(0 < result.retry_in <= 1 for result in delayed)
-    for outgoing, result in zip(messages, results, strict=True):
+    # Slots are 1/rate = 0.5 s apart: back to back, only the first goes now.
+    assert len(receiver.requests) == 1
+    assert results[0].retry_in is None
+    assert all(0 < result.retry_in <= 0.5 for result in results[1:])
+    for outgoing in messages[1:]:
         outgoing.refresh_from_db()
-        if result.retry_in:
-            assert (outgoing.status, outgoing.attempt_count, outgoing.lease_until) == ("pending", 0, None)
+        assert (outgoing.status, outgoing.attempt_count, outgoing.lease_until) == ("pending", 0, None)
+
+
+def test_a_destination_at_its_in_flight_cap_takes_no_more(route, receiver, settings):
+    input_, _ = route
+    settings.DESTINATION_MAX_IN_FLIGHT = 1
+    leased, waiting = outgoing_for(input_), outgoing_for(input_)
+    OutgoingMessage.objects.filter(pk=leased.pk).update(lease_until=timezone.now() + timedelta(minutes=1))
+
+    following = outgoing_deliver(outgoing_id=waiting.pk)
+
+    assert following.retry_in == 1.0
+    assert receiver.requests == []
+    waiting.refresh_from_db()
+    assert (waiting.attempt_count, waiting.lease_until) == (0, None)
 
 
 def test_other_destinations_are_unaffected_by_a_disabled_one(account_a, route, receiver):
@@ -238,3 +250,17 @@ def test_other_destinations_are_unaffected_by_a_disabled_one(account_a, route, r
     DestinationFactory(account=account_a, input=input_, status=Destination.Status.DISABLED)
 
     assert len(incoming_process(incoming_id=accept(input_).pk)) == 1
+
+
+def test_a_dynamic_message_goes_once_to_its_target_url(account_a, route, receiver):
+    input_, _ = route
+    DestinationFactory(
+        account=account_a, input=input_, endpoint_url="https://ignored.example.com/", rate_limit=None
+    )
+    incoming = accept(input_, target_url=receiver.url + "dynamic/target")
+
+    outgoing_ids = incoming_process(incoming_id=incoming.pk)
+    outgoing_deliver(outgoing_id=outgoing_ids[0])
+
+    assert len(outgoing_ids) == 1
+    assert [request.path for request in receiver.requests] == ["/dynamic/target"]
