@@ -15,7 +15,7 @@ $PY manage.py demo_account
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
-.venv/bin/celery -A config worker --loglevel INFO --pool threads --concurrency 8 &
+.venv/bin/celery -A config worker --loglevel INFO --pool threads --concurrency 16 &
 pids+=($!)
 .venv/bin/celery -A config beat --loglevel INFO &
 pids+=($!)
