@@ -1,4 +1,5 @@
-"""Handing work to Celery, always after the rows it refers to are committed.
+"""Handing deliveries to Celery, always after the rows they refer to are committed (incoming
+messages reach Celery through ``deliveries.dispatcher``).
 
 Tasks are sent by name so the pipeline modules and the task module don't import each other.
 A lost task costs only time: the sweeper re-sends whatever was not handled by its deadline, so
@@ -17,12 +18,6 @@ from deliveries.models import OutgoingMessage
 # Longer waits are not parked in the broker (where a restart or flush would lose them): the
 # sweeper sends the message when it falls due.
 MAX_COUNTDOWN_SECONDS = 300
-
-
-def enqueue_process(incoming_id: str) -> None:
-    transaction.on_commit(
-        lambda: current_app.send_task("deliveries.tasks.process", args=[incoming_id]), robust=True
-    )
 
 
 def enqueue_deliver(outgoing_ids: list[str], *, countdown: float = 0) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -14,7 +14,7 @@ from core.errors import Conflict
 from deliveries.delivery import outgoing_deliver_and_enqueue
 from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
 from deliveries.processing import incoming_process
-from deliveries.queue import enqueue_deliver, enqueue_process
+from deliveries.queue import enqueue_deliver
 from inputs.models import Input
 
 BULK_RESEND_LIMIT = 10_000
@@ -34,28 +34,30 @@ def incoming_accept(
     target_url: str = "",
     status: str = IncomingMessage.Status.RECEIVED,
 ) -> IncomingMessage:
-    """Store a request the gateway accepted; it is committed when this returns. Only a
-    ``received`` message goes on to processing (filtered and unauthenticated ones are logged)."""
-    with transaction.atomic():
-        incoming = IncomingMessage.objects.create(
-            account_id=input.account_id,
-            bucket_id=input.bucket_id,
-            input=input,
-            status=status,
-            method=method,
-            path=path,
-            query_string=query_string,
-            headers=headers,
-            body=body,
-            content_type=content_type,
-            event_type=event_type,
-            source_ip=source_ip,
-            target_url=target_url,
-            processed_at=None if status == IncomingMessage.Status.RECEIVED else timezone.now(),
-        )
-        if status == IncomingMessage.Status.RECEIVED and input.delivery_mode == Input.DeliveryMode.ASYNC:
-            enqueue_process(incoming.pk)
-    return incoming
+    """Store a request the gateway accepted: one INSERT, committed when this returns. The
+    dispatcher hands ``received`` messages to processing (filtered and unauthenticated ones are
+    only logged); a sync message is leased to the gateway, which processes it inline."""
+    now = timezone.now()
+    received = status == IncomingMessage.Status.RECEIVED
+    sync = received and input.delivery_mode == Input.DeliveryMode.SYNC
+    return IncomingMessage.objects.create(
+        account_id=input.account_id,
+        bucket_id=input.bucket_id,
+        input=input,
+        status=status,
+        method=method,
+        path=path,
+        query_string=query_string,
+        headers=headers,
+        body=body,
+        content_type=content_type,
+        event_type=event_type,
+        source_ip=source_ip,
+        target_url=target_url,
+        created=now,
+        lease_until=now + timedelta(seconds=settings.PROCESSING_LEASE_SECONDS) if sync else None,
+        processed_at=None if received else now,
+    )
 
 
 def incoming_relay_sync(*, incoming: IncomingMessage) -> Attempt | None:

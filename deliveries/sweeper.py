@@ -1,4 +1,4 @@
-"""Recovery on Celery beat: nothing accepted is lost when the broker forgets a task (Redis
+"""Recovery on Celery beat: no outgoing message is lost when the broker forgets a task (Redis
 flushed or restarted) or a worker dies mid-task. PostgreSQL is the source of truth."""
 
 from __future__ import annotations
@@ -11,28 +11,20 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from deliveries.delivery import deliverable, destination_disable_and_alert
-from deliveries.models import Attempt, IncomingMessage
-from deliveries.queue import enqueue_deliver, enqueue_process
+from deliveries.models import Attempt
+from deliveries.queue import enqueue_deliver
 from destinations.models import Destination
 
 logger = logging.getLogger(__name__)
 BATCH = 1000
 
 
-def sweep() -> dict[str, int]:
-    """Re-send ``process`` for incoming messages not processed by the deadline (or whose
-    worker's claim expired) and ``deliver`` for due outgoing messages whose expected run is
-    past the deadline. Duplicates are harmless: every task claims its row first."""
+def sweep() -> int:
+    """Re-send ``deliver`` for due outgoing messages whose expected run is past the deadline (a
+    task lost with a flushed broker, a worker killed mid-request). Duplicates are harmless: every
+    task claims its row first. Incoming messages are the dispatcher's (``deliveries.dispatcher``)."""
     now = timezone.now()
     deadline = now - timedelta(seconds=settings.SWEEP_AFTER_SECONDS)
-    incoming_ids = list(
-        IncomingMessage.objects.filter(
-            Q(status=IncomingMessage.Status.RECEIVED, created__lt=deadline)
-            | Q(status=IncomingMessage.Status.PROCESSING, lease_until__lt=now)
-        ).values_list("pk", flat=True)[:BATCH]
-    )
-    for incoming_id in incoming_ids:
-        enqueue_process(incoming_id)
     outgoing_ids = list(
         deliverable(now)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=deadline))
@@ -40,9 +32,9 @@ def sweep() -> dict[str, int]:
         .values_list("pk", flat=True)[:BATCH]
     )
     enqueue_deliver(outgoing_ids)
-    if incoming_ids or outgoing_ids:
-        logger.info("sweep re-enqueued incoming=%d outgoing=%d", len(incoming_ids), len(outgoing_ids))
-    return {"incoming": len(incoming_ids), "outgoing": len(outgoing_ids)}
+    if outgoing_ids:
+        logger.info("sweep re-enqueued outgoing=%d", len(outgoing_ids))
+    return len(outgoing_ids)
 
 
 def disable_failing_destinations() -> int:

@@ -3,14 +3,33 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from celery.signals import worker_ready
+from django.conf import settings
 
-from deliveries import delivery, processing, sweeper
+from deliveries import delivery, dispatcher, processing, sweeper
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task(name="deliveries.tasks.process", acks_late=True, time_limit=120, soft_time_limit=100)
-def process(incoming_id: str) -> None:
-    processing.incoming_process_and_enqueue(incoming_id=incoming_id)
+@worker_ready.connect
+def start_dispatcher(**kwargs) -> None:
+    """Every worker runs an outbox dispatcher thread; SKIP LOCKED keeps them from overlapping."""
+    if settings.DISPATCHER_ENABLED:
+        dispatcher.start_in_background()
+
+
+@shared_task(name="deliveries.tasks.process_batch", acks_late=True, time_limit=300, soft_time_limit=240)
+def process_batch(incoming_ids: list[str]) -> None:
+    for incoming_id in incoming_ids:
+        try:
+            processing.incoming_process_and_enqueue(incoming_id=incoming_id)
+        except Exception:
+            # One message's failure must not hold up the rest of the batch; its lease expires
+            # and the dispatcher hands it out again.
+            logger.exception("processing %s failed", incoming_id)
 
 
 @shared_task(name="deliveries.tasks.deliver", acks_late=True, time_limit=180, soft_time_limit=150)

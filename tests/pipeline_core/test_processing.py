@@ -52,13 +52,3 @@ def test_a_claim_is_exclusive_until_its_lease_expires(route):
     assert incoming_claim(incoming_id=incoming.pk) is None
     IncomingMessage.objects.filter(pk=incoming.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
     assert incoming_claim(incoming_id=incoming.pk) is not None
-
-
-def test_accepting_enqueues_processing_after_commit(route, django_capture_on_commit_callbacks):
-    input_, _ = route
-
-    with django_capture_on_commit_callbacks() as callbacks:
-        accept(input_)
-        accept(input_, status=IncomingMessage.Status.FILTERED)
-
-    assert len(callbacks) == 1

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
+from deliveries.models import Attempt, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.sweeper import disable_failing_destinations, sweep
 from destinations.models import Destination
@@ -19,22 +19,24 @@ def age(model, pk, **fields) -> None:
     model.objects.filter(pk=pk).update(**fields)
 
 
-def test_it_re_enqueues_only_what_missed_its_deadline(route, django_capture_on_commit_callbacks):
+def test_it_re_enqueues_only_outgoing_messages_that_missed_their_deadline(
+    route, django_capture_on_commit_callbacks
+):
     input_, _ = route
     long_ago = timezone.now() - timedelta(minutes=5)
-    stale = accept(input_)
-    age(IncomingMessage, stale.pk, created=long_ago)
-    accept(input_)  # fresh: its task is still on its way
-    crashed = accept(input_)
-    age(IncomingMessage, crashed.pk, status="processing", lease_until=timezone.now() - timedelta(seconds=1))
-    (lost_outgoing_id,) = incoming_process(incoming_id=accept(input_).pk)
-    age(OutgoingMessage, lost_outgoing_id, enqueued_at=long_ago)
+    (lost,) = incoming_process(incoming_id=accept(input_).pk)
+    age(OutgoingMessage, lost, enqueued_at=long_ago)
+    (on_its_way,) = incoming_process(incoming_id=accept(input_).pk)
+    age(OutgoingMessage, on_its_way, enqueued_at=timezone.now())
+    (leased,) = incoming_process(incoming_id=accept(input_).pk)
+    age(OutgoingMessage, leased, enqueued_at=long_ago, lease_until=timezone.now() + timedelta(minutes=1))
 
     with django_capture_on_commit_callbacks() as callbacks:
-        counts = sweep()
+        count = sweep()
 
-    assert counts == {"incoming": 2, "outgoing": 1}
-    assert len(callbacks) == 3
+    assert count == 1
+    assert len(callbacks) == 1
+    assert OutgoingMessage.objects.get(pk=lost).enqueued_at > long_ago
 
 
 def test_a_destination_failing_for_days_is_disabled_with_an_email(route):
