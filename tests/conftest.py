@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import Account, User
 from accounts.services import api_token_issue
 from tests.factories import UserFactory, make_account
-from tests.support.receivers import Receiver, server_context
+from tests.support.receivers import Receiver, Responder, server_context
 
 
 @dataclass
@@ -93,8 +93,14 @@ def error_code(response) -> str:
 def make_receiver() -> Iterator[Callable[..., Receiver]]:
     receivers: list[Receiver] = []
 
-    def make(host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> Receiver:
-        receiver = Receiver(host, tls)
+    def make(
+        host: str = "127.0.0.1",
+        tls: ssl.SSLContext | None = None,
+        *,
+        responder: Responder | None = None,
+        path: str = "/",
+    ) -> Receiver:
+        receiver = Receiver(host, tls, responder=responder, path=path)
         receivers.append(receiver)
         return receiver
 

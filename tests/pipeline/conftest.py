@@ -1,5 +1,6 @@
 """The pipeline harness: a real Celery worker (a subprocess on the test database and Redis),
-loopback receivers with programmable answers, and a way to ingest messages.
+loopback receivers with programmable answers (tests.support.receivers), and a way to ingest
+messages.
 
 Tests are transactional (rows are committed, so the worker sees them). Every test that needs a
 worker gets its own, started on a flushed Redis database and killed at teardown before
@@ -9,16 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
@@ -33,6 +30,7 @@ from destinations.models import Destination
 from inputs.models import Input
 from tests.factories import make_account
 from tests.routing_factories import DestinationFactory, InputFactory
+from tests.support.receivers import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 # Short leases and sweep deadline so recovery scenarios finish in seconds. A delivery lease must
@@ -78,155 +76,10 @@ def backends_waiting_on_a_lock() -> int:
 # --- receivers ------------------------------------------------------------------------------
 
 
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    arrived: float  # time.time()
-
-    @property
-    def message_id(self) -> str:
-        return self.headers.get("X-Webhooks-Message-Id", "")
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b"ok"
-    delay: float = 0.0  # seconds before answering (a hang when longer than the read timeout)
-
-
-Responder = Callable[[int, Received], Reply]
-
-
-def always(reply: Reply) -> Responder:
-    return lambda index, request: reply
-
-
-def fail_times(times: int, failure: Reply | None = None) -> Responder:
-    """Fail the first ``times`` requests of each message, then answer 200."""
-    failure = failure or Reply(status=500)
-    seen: dict[str, int] = {}
-    lock = threading.Lock()
-
-    def respond(index: int, request: Received) -> Reply:
-        with lock:
-            seen[request.message_id] = seen.get(request.message_id, 0) + 1
-            count = seen[request.message_id]
-        return failure if count <= times else Reply()
-
-    return respond
-
-
-def random_failures(probability: float, seed: int = 7, delay: float = 0.0) -> Responder:
-    rng = random.Random(seed)
-    lock = threading.Lock()
-
-    def respond(index: int, request: Received) -> Reply:
-        with lock:
-            failed = rng.random() < probability
-        return Reply(status=503 if failed else 200, delay=delay)
-
-    return respond
-
-
-class ScriptedReceiver:
-    """A threaded HTTP/1.1 server on loopback recording every request (with its arrival time)
-    and answering what ``responder`` decides per request; tracks the most requests in flight at
-    once. (tests.support.receivers.Receiver answers one fixed reply and keeps no timings.)"""
-
-    def __init__(self, responder: Responder | None = None) -> None:
-        self.responder = responder or always(Reply())
-        self.requests: list[Received] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-            timeout = 30
-
-            def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                request = Received(
-                    method=self.command,
-                    path=self.path,
-                    headers=dict(self.headers.items()),
-                    body=self.rfile.read(length),
-                    arrived=time.time(),
-                )
-                reply = receiver._record(request)
-                try:
-                    if reply.delay:
-                        receiver._closing.wait(reply.delay)
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(reply.body)))
-                    self.end_headers()
-                    self.wfile.write(reply.body)
-                    self.wfile.flush()
-                except OSError:
-                    self.close_connection = True  # the client gave up (timeout)
-                finally:
-                    with receiver._lock:
-                        receiver.in_flight -= 1
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 256
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-
-    def _record(self, request: Received) -> Reply:
-        with self._lock:
-            index = len(self.requests)
-            self.requests.append(request)
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        return self.responder(index, request)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def message_ids(self) -> list[str]:
-        with self._lock:
-            return [request.message_id for request in self.requests]
-
-    def close(self) -> None:
-        self._closing.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def make_scripted_receiver() -> Iterator[Callable[..., ScriptedReceiver]]:
-    receivers: list[ScriptedReceiver] = []
-
-    def make(responder: Responder | None = None) -> ScriptedReceiver:
-        receiver = ScriptedReceiver(responder)
-        receivers.append(receiver)
-        return receiver
-
-    yield make
-    for receiver in receivers:
-        receiver.close()
+def make_scripted_receiver(make_receiver) -> Callable[..., Receiver]:
+    """A receiver at ``/hook`` answering what ``responder`` decides per request (200 by default)."""
+    return lambda responder=None: make_receiver(responder=responder, path="/hook")
 
 
 # --- the worker -----------------------------------------------------------------------------
@@ -368,7 +221,7 @@ def make_input(account) -> Callable[..., Input]:
 
 @pytest.fixture
 def make_destination(account) -> Callable[..., Destination]:
-    def make(input: Input, receiver: ScriptedReceiver, **fields) -> Destination:
+    def make(input: Input, receiver: Receiver, **fields) -> Destination:
         fields.setdefault("rate_limit", None)
         fields.setdefault("retry_policy_id", "fixed")
         fields.setdefault("retry_count", 3)

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from deliveries.models import OutgoingMessage
-from tests.pipeline.conftest import Reply, always, ingest, wait_until
+from tests.pipeline.conftest import ingest, wait_until
+from tests.support.receivers import Reply, always
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -13,14 +13,8 @@ from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.sweeper import disable_failing_destinations, sweep
 from destinations.models import Destination
-from tests.pipeline.conftest import (
-    SWEEP_AFTER_SECONDS,
-    Reply,
-    always,
-    flush_redis,
-    ingest,
-    wait_until,
-)
+from tests.pipeline.conftest import SWEEP_AFTER_SECONDS, flush_redis, ingest, wait_until
+from tests.support.receivers import Reply, always
 
 
 def all_delivered_after_sweeps(count: int, timeout: float) -> None:

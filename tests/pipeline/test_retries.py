@@ -6,7 +6,8 @@ import pytest
 
 from deliveries.models import Attempt, OutgoingMessage
 from destinations.models import Destination
-from tests.pipeline.conftest import Reply, always, fail_times, ingest, wait_until
+from tests.pipeline.conftest import ingest, wait_until
+from tests.support.receivers import Reply, always, fail_times
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
