@@ -14,10 +14,10 @@ import threading
 import time
 from functools import cache
 
-import redis
 from django.conf import settings
 from django.utils import timezone
 
+from core.redis import redis_client
 from deliveries.models import OutgoingMessage
 
 # KEYS[1]: the destination's theoretical arrival time; ARGV[1]: seconds per delivery.
@@ -40,7 +40,7 @@ _local_tat: dict[str, float] = {}
 
 @cache
 def _gcra():
-    return redis.Redis.from_url(settings.REDIS_URL).register_script(_GCRA)
+    return redis_client().register_script(_GCRA)
 
 
 def rate_wait(*, destination_id: str, rate_limit: int | None) -> float:
@@ -48,7 +48,7 @@ def rate_wait(*, destination_id: str, rate_limit: int | None) -> float:
     if not rate_limit:
         return 0.0
     interval = 1.0 / rate_limit
-    if settings.REDIS_URL:
+    if redis_client() is not None:
         return float(_gcra()(keys=[f"rate:{destination_id}"], args=[interval]))
     with _local_lock:
         now = time.monotonic()

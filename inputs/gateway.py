@@ -14,8 +14,8 @@ import re
 import time
 from urllib.parse import quote
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.core.validators import URLValidator
@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.models import Account
 from core.errors import error_body
 from core.events import event_matches
+from core.redis import redis_client
 from deliveries.models import Attempt, IncomingMessage
 from deliveries.services import incoming_accept, incoming_relay_sync
 from inputs.extraction import event_type_of
@@ -42,6 +43,9 @@ MAX_CONTENT_TYPE_LENGTH = IncomingMessage._meta.get_field("content_type").max_le
 QUERY_SAFE = "".join(chr(code) for code in range(0x21, 0x7F))
 SCHEME = re.compile(r"^(https?):/*", re.IGNORECASE)
 validate_target_url = URLValidator(schemes=["http", "https"])
+INPUT_CACHE_SIZE = 10_000
+_inputs: dict[tuple[str, str], tuple[float, Input | None]] = {}
+_local_counts: dict[str, int] = {}
 
 
 class Refused(Exception):
@@ -53,7 +57,15 @@ class Refused(Exception):
 
 
 def _active_input(input_id: str, input_type: str) -> Input | None:
-    return (
+    """The active input of an active account, from a per-process cache of
+    GATEWAY_INPUT_CACHE_SECONDS (the gateway's most frequent query; a change to an input reaches
+    the gateway within that time)."""
+    key = (input_id, input_type)
+    now = time.monotonic()
+    cached = _inputs.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    input = (
         Input.objects.select_related("account__plan")
         .filter(
             pk=input_id,
@@ -63,6 +75,11 @@ def _active_input(input_id: str, input_type: str) -> Input | None:
         )
         .first()
     )
+    if settings.GATEWAY_INPUT_CACHE_SECONDS > 0:
+        if len(_inputs) >= INPUT_CACHE_SIZE:
+            _inputs.clear()
+        _inputs[key] = (now + settings.GATEWAY_INPUT_CACHE_SECONDS, input)
+    return input
 
 
 def _target_url(input: Input, raw_target: str) -> str:
@@ -86,15 +103,21 @@ def _target_url(input: Input, raw_target: str) -> str:
 
 def _over_rate_limit(input: Input) -> int:
     """Seconds the sender should wait (0: go on). A fixed one-second window per input, counted
-    in the shared cache so the limit holds across every web process."""
+    in Redis (one round trip) so the limit holds across every web process; in process without
+    Redis (the embedded default runs one web server)."""
     now = time.time()
     window = int(now)
     key = f"ingest:{input.pk}:{window}"
+    client = redis_client()
     try:
-        cache.add(key, 0, timeout=5)
-        count = cache.incr(key)
-    except Exception:  # the limit protects the platform; an unreachable cache must not stop ingest
-        logger.warning("ingest rate limit skipped: the cache is unavailable", exc_info=True)
+        if client is None:
+            count = _local_counts[key] = _local_counts.get(key, 0) + 1
+            if len(_local_counts) > INPUT_CACHE_SIZE:
+                _local_counts.clear()
+        else:
+            count, _ = client.pipeline(transaction=False).incr(key).expire(key, 5).execute()
+    except redis.RedisError:  # the limit protects the platform; an unreachable Redis must not stop ingest
+        logger.warning("ingest rate limit skipped: Redis is unavailable", exc_info=True)
         return 0
     if count <= settings.INGEST_RATE_LIMIT_PER_SECOND:
         return 0

@@ -197,7 +197,13 @@ DISPATCH_POLL_SECONDS = env.float("DISPATCH_POLL_SECONDS", default=0.02)
 DESTINATION_MAX_IN_FLIGHT = env.int("DESTINATION_MAX_IN_FLIGHT", default=8)
 DESTINATION_DISABLE_AFTER_DAYS = env.int("DESTINATION_DISABLE_AFTER_DAYS", default=5)
 INGEST_RATE_LIMIT_PER_SECOND = env.int("INGEST_RATE_LIMIT_PER_SECOND", default=1000)
+# How long a gateway process may use an input it looked up (a change reaches ingest within it).
+GATEWAY_INPUT_CACHE_SECONDS = env.float("GATEWAY_INPUT_CACHE_SECONDS", default=2.0)
 SYNC_DELIVERY_TIMEOUT = env.float("SYNC_DELIVERY_TIMEOUT", default=10.0)
+# Recipes (recipes/sandbox.py): limits of one run, and how many warm V8 contexts a process keeps.
+RECIPE_TIME_LIMIT_MS = env.int("RECIPE_TIME_LIMIT_MS", default=100)
+RECIPE_MEMORY_LIMIT_MB = env.int("RECIPE_MEMORY_LIMIT_MB", default=32)
+RECIPE_CONTEXT_CACHE_SIZE = env.int("RECIPE_CONTEXT_CACHE_SIZE", default=32)
 
 # Product limits and token lifetimes.
 SESSION_TOKEN_TTL_SECONDS = env.int("SESSION_TOKEN_TTL_SECONDS", default=24 * 3600)

@@ -16,3 +16,6 @@ if not os.environ.get("EMAIL_URL"):
 
 # Tests deliver to receivers on loopback; SSRF tests take this away with override_settings.
 OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+
+# Tests change inputs between requests; tests/gateway covers the cache with it switched on.
+GATEWAY_INPUT_CACHE_SECONDS = 0
