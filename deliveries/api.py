@@ -86,16 +86,26 @@ class AttemptDetailView(AccountScopedMixin, generics.RetrieveAPIView):
 
 
 class ResendView(AccountScopedMixin, ActionView):
-    """Duplicate outgoing messages of the account and deliver the copies from scratch."""
+    """Duplicate outgoing messages of the account and deliver the copies from scratch; process
+    again incoming messages an input recipe failed or skipped (``incoming_message_ids``)."""
 
     serializer_class = ResendSerializer
 
     @extend_schema(responses={201: ResendResultSerializer})
     def post(self, request, *args, **kwargs) -> Response:
-        ids = self.validated()["outgoing_message_ids"]
-        originals = selectors.outgoing_get_many(account=self.account, outgoing_message_ids=ids)
+        data = self.validated()
+        originals = selectors.outgoing_get_many(
+            account=self.account, outgoing_message_ids=data.get("outgoing_message_ids", [])
+        )
+        incomings = selectors.incoming_get_many(
+            account=self.account, incoming_message_ids=data.get("incoming_message_ids", [])
+        )
+        body = {}
+        if incomings:
+            reprocessed = services.incoming_reprocess(incomings=incomings)
+            body["incoming_messages"] = IncomingMessageSerializer(reprocessed, many=True).data
         resends = services.outgoing_resend(originals=originals)
-        body = {"outgoing_messages": OutgoingMessageSerializer(resends, many=True).data}
+        body["outgoing_messages"] = OutgoingMessageSerializer(resends, many=True).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 

@@ -69,7 +69,7 @@ def incoming_process(*, incoming_id: str) -> list[str]:
     if recipe is not None and recipe.recipe_published:
         outcome = run_recipe(recipe=recipe, message=message)
         if outcome.failed:
-            _finish(incoming, IncomingMessage.Status.RECIPE_FAILED, outcome.error)
+            _finish(incoming, IncomingMessage.Status.RECIPE_FAILED, outcome.error_text)
             return []
         if outcome.message is None:
             _finish(incoming, IncomingMessage.Status.SKIPPED)

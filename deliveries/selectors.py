@@ -39,6 +39,15 @@ def outgoing_get_many(*, account: Account, outgoing_message_ids: list[str]) -> l
     return [found[outgoing_id] for outgoing_id in outgoing_message_ids]
 
 
+def incoming_get_many(*, account: Account, incoming_message_ids: list[str]) -> list[IncomingMessage]:
+    """The account's incoming messages with these ids, in the order given (as ``outgoing_get_many``)."""
+    found = incoming_list(account=account).in_bulk(incoming_message_ids)
+    missing = [incoming_id for incoming_id in incoming_message_ids if incoming_id not in found]
+    if missing:
+        raise NotFound(f"Incoming message {missing[0]} not found.")
+    return [found[incoming_id] for incoming_id in incoming_message_ids]
+
+
 def outgoing_get_visible(*, principal, outgoing_message_id: str) -> OutgoingMessage:
     """An outgoing message of any account the principal can see (the account-less retry)."""
     outgoing = OutgoingMessage.objects.filter(

@@ -175,11 +175,25 @@ class ResendSerializer(serializers.Serializer):
         child=serializers.RegexField(ID_PATTERN, error_messages={"invalid": "Not an outgoing message id."}),
         allow_empty=False,
         max_length=MAX_RESEND_IDS,
+        required=False,
     )
+    # Incoming messages whose input recipe failed or skipped them: processed again.
+    incoming_message_ids = CommaListField(
+        child=serializers.RegexField(ID_PATTERN, error_messages={"invalid": "Not an incoming message id."}),
+        allow_empty=False,
+        max_length=MAX_RESEND_IDS,
+        required=False,
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("outgoing_message_ids") and not attrs.get("incoming_message_ids"):
+            raise serializers.ValidationError({"outgoing_message_ids": ["This field is required."]})
+        return attrs
 
 
 class ResendResultSerializer(serializers.Serializer):
     outgoing_messages = OutgoingMessageSerializer(many=True)
+    incoming_messages = IncomingMessageSerializer(many=True, required=False)
 
 
 @extend_schema_field({"oneOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]})

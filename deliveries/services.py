@@ -74,6 +74,25 @@ def incoming_relay_sync(*, incoming: IncomingMessage) -> Attempt | None:
 
 
 @transaction.atomic
+def incoming_reprocess(*, incomings: list[IncomingMessage]) -> list[IncomingMessage]:
+    """Process again incoming messages that their input recipe failed or skipped (after it was
+    fixed): they go back to ``received`` and the dispatcher hands them to processing. Conflict
+    for any other message (its outgoing messages are what to resend)."""
+    again = [IncomingMessage.Status.RECIPE_FAILED, IncomingMessage.Status.SKIPPED]
+    refused = [incoming.pk for incoming in incomings if incoming.status not in again]
+    if refused:
+        raise Conflict(
+            f"Incoming message {refused[0]} was not failed or skipped by an input recipe; "
+            "resend its outgoing messages instead."
+        )
+    ids = [incoming.pk for incoming in incomings]
+    IncomingMessage.objects.filter(pk__in=ids, status__in=again).update(
+        status=IncomingMessage.Status.RECEIVED, error="", lease_until=None, processed_at=None
+    )
+    return list(IncomingMessage.objects.filter(pk__in=ids).order_by("created", "pk"))
+
+
+@transaction.atomic
 def outgoing_resend(*, originals: QuerySet[OutgoingMessage] | list[OutgoingMessage]) -> list[OutgoingMessage]:
     """New outgoing messages for the same incoming messages and destinations, linked to the
     originals, delivered from scratch (they join a FIFO queue at its end)."""

@@ -1,37 +1,20 @@
 """The pipeline's one entry point into recipes.
 
-Until the sandbox exists, a recipe hook passes the message through unchanged; the recipes
-issue fills ``run_recipe`` in. The pipeline calls it for input recipes (once per incoming
-message) and destination recipes (per outgoing message, or per attempt)."""
+The pipeline calls ``run_recipe`` for input recipes (once per incoming message) and destination
+recipes (per outgoing message, or per attempt with ``run_on_each_attempt``). Only the published
+code runs; the sandbox (``recipes.sandbox``) keeps a warm context per published version."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from recipes.models import Recipe
+from recipes.sandbox import Message, RecipeOutcome, run, version_key
+
+__all__ = ["Message", "RecipeOutcome", "run_recipe"]
 
 
-@dataclass
-class Message:
-    """What a recipe sees and may change."""
-
-    body: bytes
-    headers: dict[str, str]
-    method: str
-    event_type: str
-    content_type: str
-    url: str = ""
-
-
-@dataclass
-class RecipeOutcome:
-    message: Message | None  # None: the recipe dropped the message (skip / exit(null))
-    error: str = ""
-    logs: list[str] = field(default_factory=list)
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.error)
-
-
-def run_recipe(*, recipe, message: Message) -> RecipeOutcome:
-    """Run the published code of ``recipe`` on ``message``. Passes it through for now."""
-    return RecipeOutcome(message=message)
+def run_recipe(*, recipe: Recipe, message: Message) -> RecipeOutcome:
+    """Run the published code of ``recipe`` on ``message``. Never raises for anything the
+    recipe does: a failure (error, time or memory limit) is an outcome with ``error`` set."""
+    source = recipe.recipe_published
+    key = version_key(account_id=recipe.account_id, recipe_id=recipe.pk, source=source)
+    return run(source=source, type=recipe.type, message=message, cache_key=key)

@@ -216,14 +216,13 @@ def test_a_viewer_cannot_write(viewer):
     assert recipe.published_at is None
 
 
-def test_unknown_ids_and_the_test_path_answer_404_in_the_error_shape(owner):
+def test_unknown_ids_answer_404_and_the_test_path_is_never_taken_for_an_id(owner):
     unknown = owner.client.get(url(owner.account, "REnot-an-id"))
-    test_path = owner.client.put(url(owner.account, "test"), {"recipe": "x", "type": "input"}, format="json")
+    test_path = owner.client.get(url(owner.account, "test"))
 
     assert unknown.status_code == 404
     assert error_code(unknown) == "not_found"
-    assert test_path.status_code == 404
-    assert error_code(test_path) == "not_found"
+    assert test_path.status_code == 405  # the test endpoint, which only runs (PUT)
 
 
 def test_a_missing_token_is_401(anon, account_a):
