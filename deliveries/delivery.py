@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -71,22 +72,31 @@ def deliverable(now) -> QuerySet[OutgoingMessage]:
 def outgoing_claim(*, outgoing_id: str) -> OutgoingMessage | None:
     """Take the delivery lease of a deliverable message; None if it is not due, leased by
     another worker, done, or (FIFO) not the head of its destination's queue."""
-    now = timezone.now()
-    # Django turns the joins of ``deliverable`` into ``WHERE id IN (subquery)``, which a second
-    # concurrent claim does not re-check after waiting for the first one's row lock (READ
-    # COMMITTED); the row's own conditions stay in the UPDATE's WHERE so that it fails.
-    claimed = (
-        OutgoingMessage.objects.filter(pk=outgoing_id, status=OutgoingMessage.Status.PENDING)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .filter(pk__in=deliverable(now).filter(pk=outgoing_id).values("pk"))
-        .update(
-            lease_until=now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS),
-            attempt_count=F("attempt_count") + 1,
-        )
+    outgoing = (
+        OutgoingMessage.objects.select_related("destination__recipe", "incoming")
+        .filter(pk=outgoing_id)
+        .first()
     )
-    if not claimed:
+    if outgoing is None:
         return None
-    return OutgoingMessage.objects.select_related("destination__recipe", "incoming").get(pk=outgoing_id)
+    now = timezone.now()
+    # The row's own conditions stay in the UPDATE's WHERE, which PostgreSQL re-checks after
+    # waiting for a concurrent claim's row lock, so only one of two racing claims succeeds.
+    candidates = OutgoingMessage.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        pk=outgoing_id,
+        status=OutgoingMessage.Status.PENDING,
+        next_attempt_at__lte=now,
+    )
+    if outgoing.destination.delivery_order == Destination.DeliveryOrder.FIFO:
+        # Django makes this ``WHERE id IN (subquery)``; the conditions above still guard the row.
+        candidates = candidates.filter(pk__in=deliverable(now).filter(pk=outgoing_id).values("pk"))
+    lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    if not candidates.update(lease_until=lease_until, attempt_count=F("attempt_count") + 1):
+        return None
+    outgoing.lease_until = lease_until
+    outgoing.attempt_count += 1
+    return outgoing
 
 
 def _message_for(outgoing: OutgoingMessage) -> Message:
@@ -109,16 +119,17 @@ def _apply_destination_recipe(outgoing: OutgoingMessage) -> Message | str | None
     recipe = destination.recipe
     if outgoing.transformed is not None:
         stored = dict(outgoing.transformed)
-        stored["body"] = stored["body"].encode("latin-1")
+        stored["body"] = base64.b64decode(stored["body"])
         return Message(**stored)
     message = _message_for(outgoing)
     if recipe is None or not recipe.recipe_published:
         return message
     outcome = run_recipe(recipe=recipe, message=message)
     if outcome.failed:
-        return outcome.error
+        return outcome.error_text
     if outcome.message is not None and not recipe.run_on_each_attempt:
-        stored = {**outcome.message.__dict__, "body": outcome.message.body.decode("latin-1")}
+        # base64: JSON in PostgreSQL cannot hold the NUL bytes a binary body may have.
+        stored = {**outcome.message.__dict__, "body": base64.b64encode(outcome.message.body).decode()}
         OutgoingMessage.objects.filter(pk=outgoing.pk).update(transformed=stored)
     return outcome.message
 
@@ -132,6 +143,7 @@ def _headers_for(outgoing: OutgoingMessage, message: Message, attempt_number: in
         headers["Content-Type"] = message.content_type
     wanted = {name.lower() for name in destination.headers_to_include}
     headers.update({name: value for name, value in message.headers.items() if name.lower() in wanted})
+    headers.update(message.recipe_headers)
     headers.update(
         {
             f"X-{prefix}-Message-Id": outgoing.pk,
@@ -211,48 +223,56 @@ def _retry_after(outcome, scheduled: float) -> float:
     return min(max(asked, scheduled), MAX_DELAY_SECONDS)
 
 
-def outgoing_deliver(*, outgoing_id: str, read_timeout: float | None = None) -> Next:
-    """Make one delivery attempt of an outgoing message, if it is due and ours to make.
+class _GiveBack(Exception):
+    """Undo the claim (its transaction rolls back) and come again in ``retry_in`` seconds."""
 
-    ``read_timeout`` overrides the outbound default (sync relays answer a waiting sender)."""
-    outgoing = outgoing_claim(outgoing_id=outgoing_id)
-    if outgoing is None:
-        return Next()
+    def __init__(self, retry_in: float):
+        self.retry_in = retry_in
+
+
+def _prepare(outgoing_id: str) -> tuple[OutgoingMessage, Message, dict[str, str], Attempt] | Next:
+    """Claim, throttle, transform and write the attempt row: one transaction, one commit, before
+    the HTTP call. A throttled claim is rolled back, leaving the row as it was."""
+    try:
+        with transaction.atomic():
+            outgoing = outgoing_claim(outgoing_id=outgoing_id)
+            if outgoing is None:
+                return Next()
+            destination = outgoing.destination
+            if in_flight_exceeded(destination_id=destination.pk):
+                # The destination holds its share of worker threads (it may be hanging): leave
+                # the threads to other destinations and come again shortly.
+                raise _GiveBack(IN_FLIGHT_BACKOFF_SECONDS)
+            wait = rate_wait(destination_id=destination.pk, rate_limit=destination.rate_limit)
+            if wait:
+                raise _GiveBack(wait)
+            message = _apply_destination_recipe(outgoing)
+            if message is None or isinstance(message, str):
+                status = (
+                    OutgoingMessage.Status.SKIPPED
+                    if message is None
+                    else OutgoingMessage.Status.RECIPE_FAILED
+                )
+                _release(outgoing, status=status, error=message or "", completed_at=timezone.now())
+                return Next(then_deliver=_next_fifo(outgoing))
+            headers = _headers_for(outgoing, message, outgoing.attempt_count)
+            attempt = Attempt.objects.create(
+                account_id=outgoing.account_id,
+                outgoing=outgoing,
+                number=outgoing.attempt_count,
+                request_method=message.method,
+                request_url=message.url,
+                request_headers=headers,
+            )
+    except _GiveBack as give_back:
+        return Next(retry_in=give_back.retry_in)
+    return outgoing, message, headers, attempt
+
+
+@transaction.atomic
+def _record(outgoing: OutgoingMessage, attempt: Attempt, outcome: http_client.Outcome) -> Next:
+    """Record the outcome and release the claim: one transaction, one commit, after the call."""
     destination = outgoing.destination
-    if in_flight_exceeded(destination_id=destination.pk):
-        # The destination already holds its share of worker threads (it may be hanging): give
-        # the attempt back and come again shortly, leaving the threads to other destinations.
-        _release(outgoing, attempt_count=outgoing.attempt_count - 1)
-        return Next(retry_in=IN_FLIGHT_BACKOFF_SECONDS)
-    wait = rate_wait(destination_id=destination.pk, rate_limit=destination.rate_limit)
-    if wait:
-        _release(outgoing, attempt_count=outgoing.attempt_count - 1)
-        return Next(retry_in=wait)
-    message = _apply_destination_recipe(outgoing)
-    if message is None or isinstance(message, str):
-        status = OutgoingMessage.Status.SKIPPED if message is None else OutgoingMessage.Status.RECIPE_FAILED
-        _release(outgoing, status=status, error=message or "", completed_at=timezone.now())
-        return Next(then_deliver=_next_fifo(outgoing))
-    number = outgoing.attempt_count
-    headers = _headers_for(outgoing, message, number)
-    attempt = Attempt.objects.create(
-        account_id=outgoing.account_id,
-        outgoing=outgoing,
-        number=number,
-        request_method=message.method,
-        request_url=message.url,
-        request_headers=headers,
-    )
-    certificate = certificate_for_url(account=outgoing.account_id, url=message.url)
-    outcome = http_client.send(
-        method=message.method,
-        url=message.url,
-        headers=headers,
-        body=message.body,
-        verify_ssl=destination.verify_ssl,
-        trusted_certificates_pem=[certificate.pem] if certificate else [],
-        read_timeout=read_timeout,
-    )
     now = timezone.now()
     Attempt.objects.filter(pk=attempt.pk).update(
         status_code=outcome.status,
@@ -272,14 +292,16 @@ def outgoing_deliver(*, outgoing_id: str, read_timeout: float | None = None) -> 
             last_status_code=outcome.status,
             completed_at=now,
         )
-        Destination.objects.filter(pk=destination.pk, failing_since__isnull=False).update(failing_since=None)
+        if destination.failing_since is not None:
+            Destination.objects.filter(pk=destination.pk).update(failing_since=None)
         return Next(then_deliver=_next_fifo(outgoing))
     error = outcome.error or f"HTTP {outcome.status}"
-    Destination.objects.filter(pk=destination.pk, failing_since__isnull=True).update(failing_since=now)
+    if destination.failing_since is None:
+        Destination.objects.filter(pk=destination.pk, failing_since__isnull=True).update(failing_since=now)
     if outcome.status == 410:
         destination_disable_and_alert(destination=destination, reason="The endpoint answered 410 Gone.")
     policy_id, retry_count, interval = effective_policy(destination)
-    if outcome.status == 410 or number > retry_count:
+    if outcome.status == 410 or attempt.number > retry_count:
         _release(
             outgoing,
             status=OutgoingMessage.Status.FAILED,
@@ -289,11 +311,37 @@ def outgoing_deliver(*, outgoing_id: str, read_timeout: float | None = None) -> 
         )
         alert_on_failure(destination=destination, outgoing=outgoing, error=error)
         return Next(then_deliver=_next_fifo(outgoing))
-    delay = _retry_after(outcome, retry_delay(policy_id, number, interval) or 0)
+    delay = _retry_after(outcome, retry_delay(policy_id, attempt.number, interval) or 0)
     _release(
         outgoing, last_status_code=outcome.status, error=error, next_attempt_at=now + timedelta(seconds=delay)
     )
     return Next(retry_in=delay)
+
+
+def outgoing_deliver(*, outgoing_id: str, read_timeout: float | None = None) -> Next:
+    """Make one delivery attempt of an outgoing message, if it is due and ours to make.
+
+    ``read_timeout`` overrides the outbound default (sync relays answer a waiting sender)."""
+    prepared = _prepare(outgoing_id)
+    if isinstance(prepared, Next):
+        return prepared
+    outgoing, message, headers, attempt = prepared
+    # Imported certificates only matter to TLS.
+    certificate = (
+        certificate_for_url(account=outgoing.account_id, url=message.url)
+        if message.url.startswith("https")
+        else None
+    )
+    outcome = http_client.send(
+        method=message.method,
+        url=message.url,
+        headers=headers,
+        body=message.body,
+        verify_ssl=outgoing.destination.verify_ssl,
+        trusted_certificates_pem=[certificate.pem] if certificate else [],
+        read_timeout=read_timeout,
+    )
+    return _record(outgoing, attempt, outcome)
 
 
 def destination_disable_and_alert(*, destination: Destination, reason: str) -> None:
@@ -303,11 +351,10 @@ def destination_disable_and_alert(*, destination: Destination, reason: str) -> N
         status=Destination.Status.DISABLED, disabled_reason=reason
     )
     if updated and destination.alert_on_failure:
-        send_mail(
+        _email_after_commit(
+            destination,
             f"Destination {destination.name} was disabled",
             f"Destination {destination.pk} ({destination.endpoint_url}) was disabled: {reason}",
-            settings.DEFAULT_FROM_EMAIL,
-            destination.alert_on_failure,
         )
 
 
@@ -323,11 +370,10 @@ def alert_on_failure(*, destination: Destination, outgoing: OutgoingMessage, err
         .update(last_alert_at=now)
     )
     if claimed:
-        send_mail(
+        _email_after_commit(
+            destination,
             f"Webhook delivery failed for {destination.name}",
             f"Outgoing message {outgoing.pk} to {destination.endpoint_url} failed after its retries: {error}",
-            settings.DEFAULT_FROM_EMAIL,
-            destination.alert_on_failure,
         )
 
 
@@ -337,3 +383,12 @@ def outgoing_deliver_and_enqueue(*, outgoing_id: str, read_timeout: float | None
         enqueue_deliver([outgoing_id], countdown=following.retry_in)
     if following.then_deliver:
         enqueue_deliver([following.then_deliver])
+
+
+def _email_after_commit(destination: Destination, subject: str, text: str) -> None:
+    """Email the destination's alert addresses once the outcome is committed; a mail server
+    failure is logged and never undoes the delivery's record."""
+    transaction.on_commit(
+        lambda: send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, destination.alert_on_failure),
+        robust=True,
+    )

@@ -78,7 +78,7 @@ def test_every_message_is_delivered_after_redis_is_flushed_before_processing(
 
 @pytest.mark.django_db
 def test_a_destination_failing_for_days_without_a_success_is_disabled(
-    make_scripted_receiver, make_input, make_destination, mailoutbox
+    make_scripted_receiver, make_input, make_destination, mailoutbox, django_capture_on_commit_callbacks
 ):
     receiver = make_scripted_receiver(always(Reply(status=500)))
     source = make_input()
@@ -97,7 +97,8 @@ def test_a_destination_failing_for_days_without_a_success_is_disabled(
             started_at=timezone.now() - timedelta(days=days)
         )
 
-    assert disable_failing_destinations() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert disable_failing_destinations() == 1
 
     long_failing.refresh_from_db()
     recently_failing.refresh_from_db()

@@ -94,7 +94,9 @@ def test_a_failure_is_recorded_and_retried_on_the_policy_schedule(route, receive
     assert len(receiver.requests) == 1
 
 
-def test_retries_end_in_failed_with_one_alert_per_destination_per_hour(account_a, route, receiver):
+def test_retries_end_in_failed_with_one_alert_per_destination_per_hour(
+    account_a, route, receiver, django_capture_on_commit_callbacks
+):
     input_, destination = route
     Destination.objects.filter(pk=destination.pk).update(
         retry_policy_id="fixed", retry_interval=1, retry_count=1, alert_on_failure=["ops@example.com"]
@@ -102,9 +104,10 @@ def test_retries_end_in_failed_with_one_alert_per_destination_per_hour(account_a
     receiver.reply = Reply(status=503)
     first, second = outgoing_for(input_), outgoing_for(input_)
 
-    for outgoing in (first, second, first, second):
-        make_due(outgoing)
-        outgoing_deliver(outgoing_id=outgoing.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        for outgoing in (first, second, first, second):
+            make_due(outgoing)
+            outgoing_deliver(outgoing_id=outgoing.pk)
 
     statuses = set(
         OutgoingMessage.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)

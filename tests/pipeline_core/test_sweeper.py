@@ -39,7 +39,7 @@ def test_it_re_enqueues_only_outgoing_messages_that_missed_their_deadline(
     assert OutgoingMessage.objects.get(pk=lost).enqueued_at > long_ago
 
 
-def test_a_destination_failing_for_days_is_disabled_with_an_email(route):
+def test_a_destination_failing_for_days_is_disabled_with_an_email(route, django_capture_on_commit_callbacks):
     input_, destination = route
     Destination.objects.filter(pk=destination.pk).update(
         failing_since=timezone.now() - timedelta(days=6), alert_on_failure=["ops@example.com"]
@@ -64,7 +64,8 @@ def test_a_destination_failing_for_days_is_disabled_with_an_email(route):
         started_at=timezone.now() - timedelta(days=1),
     )
 
-    assert disable_failing_destinations() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert disable_failing_destinations() == 1
 
     destination.refresh_from_db()
     healthy_recently.refresh_from_db()
