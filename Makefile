@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install run test lint fuzz services clean
+.PHONY: install run test lint fuzz services bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,18 @@ test: install services lint
 
 fuzz: install services
 	$(PY) -m pytest tests/test_openapi_fuzz.py
+
+# Performance figures against the real stack on this machine (bench/run.py; BENCH_ARGS=--profile
+# adds py-spy profiles). wrk comes from apt when possible, else a Python load generator is used.
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(VENV)/bin/pip install -q -e ".[dev,bench]"
+	touch $@
+
+bench: install services $(VENV)/.bench-installed
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  { apt-get install -y -q wrk || { apt-get update -q && apt-get install -y -q wrk; }; } >/dev/null 2>&1; } || \
+	  echo "bench: wrk is not available; figure 1 uses the Python load generator"
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
