@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
@@ -31,15 +31,14 @@ from recipes.hooks import Message, run_recipe
 logger = logging.getLogger(__name__)
 
 
-IN_FLIGHT_BACKOFF_SECONDS = 1.0
-
-
 @dataclass(frozen=True)
 class Next:
     """What the task should do after a delivery call: enqueue these ids, now or later."""
 
     retry_in: float | None = None  # seconds until this message is due again
     then_deliver: str | None = None  # the next FIFO message of the same destination
+    parked: bool = False  # over the destination's in-flight cap: wait for a delivery to finish
+    finished_for: str | None = None  # a delivery to this destination finished: wake a parked one
 
 
 def deliverable(now) -> QuerySet[OutgoingMessage]:
@@ -224,9 +223,10 @@ def _retry_after(outcome, scheduled: float) -> float:
 
 
 class _GiveBack(Exception):
-    """Undo the claim (its transaction rolls back) and come again in ``retry_in`` seconds."""
+    """Undo the claim (its transaction rolls back): come again in ``retry_in`` seconds, or (None)
+    park until a delivery to the destination finishes."""
 
-    def __init__(self, retry_in: float):
+    def __init__(self, retry_in: float | None):
         self.retry_in = retry_in
 
 
@@ -241,8 +241,8 @@ def _prepare(outgoing_id: str) -> tuple[OutgoingMessage, Message, dict[str, str]
             destination = outgoing.destination
             if in_flight_exceeded(destination_id=destination.pk):
                 # The destination holds its share of worker threads (it may be hanging): leave
-                # the threads to other destinations and come again shortly.
-                raise _GiveBack(IN_FLIGHT_BACKOFF_SECONDS)
+                # the threads to other destinations until one of its deliveries finishes.
+                raise _GiveBack(None)
             wait = rate_wait(destination_id=destination.pk, rate_limit=destination.rate_limit)
             if wait:
                 raise _GiveBack(wait)
@@ -265,7 +265,7 @@ def _prepare(outgoing_id: str) -> tuple[OutgoingMessage, Message, dict[str, str]
                 request_headers=headers,
             )
     except _GiveBack as give_back:
-        return Next(retry_in=give_back.retry_in)
+        return Next(retry_in=give_back.retry_in, parked=give_back.retry_in is None)
     return outgoing, message, headers, attempt
 
 
@@ -341,7 +341,7 @@ def outgoing_deliver(*, outgoing_id: str, read_timeout: float | None = None) -> 
         trusted_certificates_pem=[certificate.pem] if certificate else [],
         read_timeout=read_timeout,
     )
-    return _record(outgoing, attempt, outcome)
+    return replace(_record(outgoing, attempt, outcome), finished_for=outgoing.destination_id)
 
 
 def destination_disable_and_alert(*, destination: Destination, reason: str) -> None:
@@ -377,12 +377,33 @@ def alert_on_failure(*, destination: Destination, outgoing: OutgoingMessage, err
         )
 
 
+def parked_head(*, destination_id: str) -> list[str]:
+    """The oldest due message of a destination waiting for a free in-flight slot (not enqueued)."""
+    now = timezone.now()
+    return list(
+        OutgoingMessage.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            destination_id=destination_id,
+            status=OutgoingMessage.Status.PENDING,
+            enqueued_at__isnull=True,
+            next_attempt_at__lte=now,
+        )
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[:1]
+    )
+
+
 def outgoing_deliver_and_enqueue(*, outgoing_id: str, read_timeout: float | None = None) -> None:
     following = outgoing_deliver(outgoing_id=outgoing_id, read_timeout=read_timeout)
+    if following.parked:
+        # Not enqueued any more: a finishing delivery (or the sweeper) sends it again.
+        OutgoingMessage.objects.filter(pk=outgoing_id).update(enqueued_at=None)
     if following.retry_in is not None:
         enqueue_deliver([outgoing_id], countdown=following.retry_in)
-    if following.then_deliver:
-        enqueue_deliver([following.then_deliver])
+    woken = [following.then_deliver] if following.then_deliver else []
+    if following.finished_for:
+        woken += parked_head(destination_id=following.finished_for)
+    enqueue_deliver(woken)
 
 
 def _email_after_commit(destination: Destination, subject: str, text: str) -> None:

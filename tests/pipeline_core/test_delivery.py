@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from deliveries.delivery import outgoing_claim, outgoing_deliver
+from deliveries.delivery import outgoing_claim, outgoing_deliver, outgoing_deliver_and_enqueue, parked_head
 from deliveries.models import Certificate, OutgoingMessage
 from deliveries.processing import incoming_process
 from destinations.models import Destination
@@ -234,18 +234,29 @@ def test_the_rate_limit_spaces_deliveries_and_delays_the_excess_without_an_attem
         assert (outgoing.status, outgoing.attempt_count, outgoing.lease_until) == ("pending", 0, None)
 
 
-def test_a_destination_at_its_in_flight_cap_takes_no_more(route, receiver, settings):
-    input_, _ = route
+def test_a_destination_at_its_in_flight_cap_parks_the_next_until_a_delivery_finishes(
+    route, receiver, settings, django_capture_on_commit_callbacks
+):
+    input_, destination = route
     settings.DESTINATION_MAX_IN_FLIGHT = 1
     leased, waiting = outgoing_for(input_), outgoing_for(input_)
     OutgoingMessage.objects.filter(pk=leased.pk).update(lease_until=timezone.now() + timedelta(minutes=1))
 
-    following = outgoing_deliver(outgoing_id=waiting.pk)
+    outgoing_deliver_and_enqueue(outgoing_id=waiting.pk)
 
-    assert following.retry_in == 1.0
     assert receiver.requests == []
     waiting.refresh_from_db()
-    assert (waiting.attempt_count, waiting.lease_until) == (0, None)
+    assert (waiting.attempt_count, waiting.lease_until, waiting.enqueued_at) == (0, None, None)
+    assert parked_head(destination_id=destination.pk) == [waiting.pk]
+
+    OutgoingMessage.objects.filter(pk=leased.pk).update(lease_until=None)
+    with django_capture_on_commit_callbacks() as callbacks:
+        outgoing_deliver_and_enqueue(outgoing_id=leased.pk)
+
+    waiting.refresh_from_db()
+    assert len(receiver.requests) == 1
+    assert waiting.enqueued_at is not None  # woken: its deliver task is sent on commit
+    assert len(callbacks) == 1
 
 
 def test_other_destinations_are_unaffected_by_a_disabled_one(account_a, route, receiver):
