@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 import trustme
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import Account, User
@@ -77,6 +78,15 @@ def outsider(db) -> Actor:
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def operator(db) -> Client:
+    """A Django admin session of a superuser (an operator, with no account)."""
+    user = User.objects.create_superuser("ops@example.com", "ops-password", first_name="O", last_name="P")
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def error_code(response) -> str:

@@ -5,22 +5,11 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.test import Client
-
-from accounts.models import User
 
 pytestmark = pytest.mark.django_db
 
 PLATFORM_APPS = ["accounts", "providers", "buckets", "inputs", "destinations", "recipes", "deliveries"]
 MODELS = [model for app in PLATFORM_APPS for model in apps.get_app_config(app).get_models()]
-
-
-@pytest.fixture
-def operator() -> Client:
-    user = User.objects.create_superuser("ops@example.com", "ops-password", first_name="O", last_name="P")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda model: model._meta.label)

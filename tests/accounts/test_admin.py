@@ -1,18 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from accounts.models import ApiToken, User
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator() -> Client:
-    client = Client()
-    client.force_login(User.objects.create_superuser("ops@example.com", "Operator-Secret-1"))
-    return client
 
 
 @pytest.mark.parametrize("model", ["plan", "account", "user", "apitoken", "userkey"])

@@ -3,21 +3,12 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from accounts.models import User
 from deliveries.models import OutgoingMessage
 from tests.deliveries.factories import OutgoingMessageFactory
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/deliveries/outgoingmessage/"
-
-
-@pytest.fixture
-def operator() -> Client:
-    user = User.objects.create_superuser("ops@example.com", "ops-password", first_name="O", last_name="P")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def run_action(operator: Client, action: str, messages: list[OutgoingMessage]):

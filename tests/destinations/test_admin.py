@@ -3,21 +3,12 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from accounts.models import User
 from destinations.models import Destination
 from tests.routing_factories import DestinationFactory
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/destinations/destination/"
-
-
-@pytest.fixture
-def operator() -> Client:
-    user = User.objects.create_superuser("ops@example.com", "ops-password", first_name="O", last_name="P")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def run_action(client: Client, action: str, destinations) -> None:

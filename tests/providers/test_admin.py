@@ -1,22 +1,12 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
-from accounts.models import User
 from providers.services import client_token_issue
 from recipes.models import Recipe
 from tests.providers.conftest import make_version
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator() -> Client:
-    user = User.objects.create_superuser("ops@example.com", "pw", first_name="O", last_name="P")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_admin_lists_and_shows_providers_and_recipes(operator, owner, application, consumer):

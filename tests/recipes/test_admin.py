@@ -6,18 +6,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from accounts.models import User
 from recipes.models import Recipe
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def operator() -> Client:
-    user = User.objects.create_superuser("ops@example.com", "pw", first_name="O", last_name="P")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def make_recipe(account, **fields) -> Recipe:
