@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import logging
 import time
-from dataclasses import dataclass, replace
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
+from itertools import groupby
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -55,7 +57,7 @@ def deliverable(now) -> QuerySet[OutgoingMessage]:
     )
     earlier_unprocessed = IncomingMessage.objects.filter(
         input_id=OuterRef("destination__input_id"),
-        status__in=[IncomingMessage.Status.RECEIVED, IncomingMessage.Status.PROCESSING],
+        status=IncomingMessage.Status.RECEIVED,
         created__lte=OuterRef("received_at"),
     )
     return (
@@ -68,34 +70,29 @@ def deliverable(now) -> QuerySet[OutgoingMessage]:
     )
 
 
-def outgoing_claim(*, outgoing_id: str) -> OutgoingMessage | None:
-    """Take the delivery lease of a deliverable message; None if it is not due, leased by
-    another worker, done, or (FIFO) not the head of its destination's queue."""
-    outgoing = (
-        OutgoingMessage.objects.select_related("destination__recipe", "incoming")
-        .filter(pk=outgoing_id)
-        .first()
-    )
-    if outgoing is None:
-        return None
+def outgoing_claim(*, outgoing_ids: list[str]) -> list[OutgoingMessage]:
+    """Take the delivery lease of the deliverable messages among these, in queue order.
+
+    ``FOR UPDATE SKIP LOCKED``: a message another worker is claiming right now is left to it,
+    and the deliverable conditions are checked on the locked rows, so two claims never both
+    succeed. One claim (one lease value) covers the whole batch."""
     now = timezone.now()
-    # The row's own conditions stay in the UPDATE's WHERE, which PostgreSQL re-checks after
-    # waiting for a concurrent claim's row lock, so only one of two racing claims succeeds.
-    candidates = OutgoingMessage.objects.filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-        pk=outgoing_id,
-        status=OutgoingMessage.Status.PENDING,
-        next_attempt_at__lte=now,
-    )
-    if outgoing.destination.delivery_order == Destination.DeliveryOrder.FIFO:
-        # Django makes this ``WHERE id IN (subquery)``; the conditions above still guard the row.
-        candidates = candidates.filter(pk__in=deliverable(now).filter(pk=outgoing_id).values("pk"))
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
-    if not candidates.update(lease_until=lease_until, attempt_count=F("attempt_count") + 1):
-        return None
-    outgoing.lease_until = lease_until
-    outgoing.attempt_count += 1
-    return outgoing
+    with transaction.atomic():
+        claimed = list(
+            deliverable(now)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("destination__recipe", "incoming")
+            .filter(pk__in=outgoing_ids)
+            .order_by("received_at", "pk")
+        )
+        OutgoingMessage.objects.filter(pk__in=[outgoing.pk for outgoing in claimed]).update(
+            lease_until=lease_until, attempt_count=F("attempt_count") + 1
+        )
+    for outgoing in claimed:
+        outgoing.lease_until = lease_until
+        outgoing.attempt_count += 1
+    return claimed
 
 
 def _message_for(outgoing: OutgoingMessage) -> Message:
@@ -187,8 +184,10 @@ def _auth_headers(destination: Destination) -> dict[str, str]:
     return {}
 
 
-def _release(outgoing: OutgoingMessage, **fields) -> None:
-    OutgoingMessage.objects.filter(pk=outgoing.pk).update(lease_until=None, **fields)
+def _release(outgoings: list[OutgoingMessage], **fields) -> None:
+    OutgoingMessage.objects.filter(pk__in=[outgoing.pk for outgoing in outgoings]).update(
+        lease_until=None, **fields
+    )
 
 
 def fifo_head(*, destination_id: str) -> str | None:
@@ -222,126 +221,220 @@ def _retry_after(outcome, scheduled: float) -> float:
     return min(max(asked, scheduled), MAX_DELAY_SECONDS)
 
 
-class _GiveBack(Exception):
-    """Undo the claim (its transaction rolls back): come again in ``retry_in`` seconds, or (None)
-    park until a delivery to the destination finishes."""
+@dataclass
+class _Prepared:
+    """A claimed message about to be sent: its final form, headers and attempt row."""
 
-    def __init__(self, retry_in: float | None):
-        self.retry_in = retry_in
+    outgoing: OutgoingMessage
+    message: Message
+    headers: dict[str, str]
+    attempt: Attempt
 
 
-def _prepare(outgoing_id: str) -> tuple[OutgoingMessage, Message, dict[str, str], Attempt] | Next:
-    """Claim, throttle, transform and write the attempt row: one transaction, one commit, before
-    the HTTP call. A throttled claim is rolled back, leaving the row as it was."""
-    try:
-        with transaction.atomic():
-            outgoing = outgoing_claim(outgoing_id=outgoing_id)
-            if outgoing is None:
-                return Next()
-            destination = outgoing.destination
-            if in_flight_exceeded(destination_id=destination.pk):
+def _give_back(outgoings: list[OutgoingMessage], **fields) -> None:
+    """Undo the claim of messages that were not sent (as if never claimed)."""
+    OutgoingMessage.objects.filter(pk__in=[outgoing.pk for outgoing in outgoings]).update(
+        lease_until=None, attempt_count=F("attempt_count") - 1, **fields
+    )
+
+
+def _prepare(outgoing_ids: list[str]) -> tuple[list[_Prepared], dict[str, Next]]:
+    """Claim, throttle, transform and write the attempt rows: one transaction, one commit, before
+    the HTTP calls. Returns what to send, and what happened to the messages not to be sent."""
+    to_send: list[_Prepared] = []
+    followups: dict[str, Next] = {}
+    with transaction.atomic():
+        claimed = outgoing_claim(outgoing_ids=outgoing_ids)
+        parked: list[OutgoingMessage] = []
+        by_destination = sorted(claimed, key=lambda outgoing: outgoing.destination_id)  # stable: queue order
+        for destination_id, group in groupby(by_destination, key=lambda outgoing: outgoing.destination_id):
+            group = list(group)
+            destination = group[0].destination
+            if in_flight_exceeded(destination_id=destination_id):
                 # The destination holds its share of worker threads (it may be hanging): leave
                 # the threads to other destinations until one of its deliveries finishes.
-                raise _GiveBack(None)
-            wait = rate_wait(destination_id=destination.pk, rate_limit=destination.rate_limit)
-            if wait:
-                raise _GiveBack(wait)
-            message = _apply_destination_recipe(outgoing)
-            if message is None or isinstance(message, str):
-                status = (
-                    OutgoingMessage.Status.SKIPPED
-                    if message is None
-                    else OutgoingMessage.Status.RECIPE_FAILED
+                parked += group
+                followups.update((outgoing.pk, Next(parked=True)) for outgoing in group)
+                continue
+            for index, outgoing in enumerate(group):
+                wait = rate_wait(destination_id=destination_id, rate_limit=destination.rate_limit)
+                if wait:
+                    _give_back(group[index:])
+                    followups.update((later.pk, Next(retry_in=wait)) for later in group[index:])
+                    break
+                message = _apply_destination_recipe(outgoing)
+                if message is None or isinstance(message, str):
+                    status = (
+                        OutgoingMessage.Status.SKIPPED
+                        if message is None
+                        else OutgoingMessage.Status.RECIPE_FAILED
+                    )
+                    _release([outgoing], status=status, error=message or "", completed_at=timezone.now())
+                    followups[outgoing.pk] = Next(then_deliver=_next_fifo(outgoing))
+                    continue
+                headers = _headers_for(outgoing, message, outgoing.attempt_count)
+                attempt = Attempt(
+                    account_id=outgoing.account_id,
+                    outgoing=outgoing,
+                    number=outgoing.attempt_count,
+                    request_method=message.method,
+                    request_url=message.url,
+                    request_headers=headers,
                 )
-                _release(outgoing, status=status, error=message or "", completed_at=timezone.now())
-                return Next(then_deliver=_next_fifo(outgoing))
-            headers = _headers_for(outgoing, message, outgoing.attempt_count)
-            attempt = Attempt.objects.create(
-                account_id=outgoing.account_id,
-                outgoing=outgoing,
-                number=outgoing.attempt_count,
-                request_method=message.method,
-                request_url=message.url,
-                request_headers=headers,
-            )
-    except _GiveBack as give_back:
-        return Next(retry_in=give_back.retry_in, parked=give_back.retry_in is None)
-    return outgoing, message, headers, attempt
+                to_send.append(_Prepared(outgoing, message, headers, attempt))
+        # Parked messages are no longer enqueued: a finishing delivery (or the sweeper) sends them.
+        _give_back(parked, enqueued_at=None)
+        Attempt.objects.bulk_create([prepared.attempt for prepared in to_send])
+    return to_send, followups
 
 
-@transaction.atomic
-def _record(outgoing: OutgoingMessage, attempt: Attempt, outcome: http_client.Outcome) -> Next:
-    """Record the outcome and release the claim: one transaction, one commit, after the call."""
-    destination = outgoing.destination
-    now = timezone.now()
-    Attempt.objects.filter(pk=attempt.pk).update(
-        status_code=outcome.status,
-        response_headers=outcome.headers,
-        response_body=outcome.body,
-        succeeded=outcome.ok,
-        error_kind=outcome.error_kind or "",
-        error=outcome.error or "",
-        elapsed_ms=outcome.elapsed_ms,
-        remote_address=outcome.remote_address or "",
-        finished_at=now,
-    )
-    if outcome.ok:
-        _release(
-            outgoing,
-            status=OutgoingMessage.Status.SUCCEEDED,
-            last_status_code=outcome.status,
-            completed_at=now,
-        )
-        if destination.failing_since is not None:
-            Destination.objects.filter(pk=destination.pk).update(failing_since=None)
-        return Next(then_deliver=_next_fifo(outgoing))
-    error = outcome.error or f"HTTP {outcome.status}"
-    if destination.failing_since is None:
-        Destination.objects.filter(pk=destination.pk, failing_since__isnull=True).update(failing_since=now)
-    if outcome.status == 410:
-        destination_disable_and_alert(destination=destination, reason="The endpoint answered 410 Gone.")
-    policy_id, retry_count, interval = effective_policy(destination)
-    if outcome.status == 410 or attempt.number > retry_count:
-        _release(
-            outgoing,
-            status=OutgoingMessage.Status.FAILED,
-            last_status_code=outcome.status,
-            error=error,
-            completed_at=now,
-        )
-        alert_on_failure(destination=destination, outgoing=outgoing, error=error)
-        return Next(then_deliver=_next_fifo(outgoing))
-    delay = _retry_after(outcome, retry_delay(policy_id, attempt.number, interval) or 0)
-    _release(
-        outgoing, last_status_code=outcome.status, error=error, next_attempt_at=now + timedelta(seconds=delay)
-    )
-    return Next(retry_in=delay)
-
-
-def outgoing_deliver(*, outgoing_id: str, read_timeout: float | None = None) -> Next:
-    """Make one delivery attempt of an outgoing message, if it is due and ours to make.
-
-    ``read_timeout`` overrides the outbound default (sync relays answer a waiting sender)."""
-    prepared = _prepare(outgoing_id)
-    if isinstance(prepared, Next):
-        return prepared
-    outgoing, message, headers, attempt = prepared
+def _send(prepared: _Prepared, read_timeout: float | None) -> http_client.Outcome:
+    message = prepared.message
     # Imported certificates only matter to TLS.
     certificate = (
-        certificate_for_url(account=outgoing.account_id, url=message.url)
+        certificate_for_url(account=prepared.outgoing.account_id, url=message.url)
         if message.url.startswith("https")
         else None
     )
-    outcome = http_client.send(
+    return http_client.send(
         method=message.method,
         url=message.url,
-        headers=headers,
+        headers=prepared.headers,
         body=message.body,
-        verify_ssl=outgoing.destination.verify_ssl,
+        verify_ssl=prepared.outgoing.destination.verify_ssl,
         trusted_certificates_pem=[certificate.pem] if certificate else [],
         read_timeout=read_timeout,
     )
-    return replace(_record(outgoing, attempt, outcome), finished_for=outgoing.destination_id)
+
+
+def _send_all(
+    to_send: list[_Prepared], read_timeout: float | None
+) -> tuple[list[tuple[_Prepared, http_client.Outcome]], list[_Prepared]]:
+    """Send one after the other on the thread's keep-alive connections. A destination that timed
+    out gets nothing more from this batch (its threads are what the in-flight cap protects), and
+    no request starts that could outlast its claim's lease; those messages are returned unsent."""
+    budget = timedelta(
+        seconds=settings.OUTBOUND_CONNECT_TIMEOUT + (read_timeout or settings.OUTBOUND_READ_TIMEOUT)
+    )
+    sent: list[tuple[_Prepared, http_client.Outcome]] = []
+    unsent: list[_Prepared] = []
+    timed_out: set[str] = set()
+    for prepared in to_send:
+        outgoing = prepared.outgoing
+        if outgoing.destination_id in timed_out or (sent and timezone.now() + budget > outgoing.lease_until):
+            unsent.append(prepared)
+            continue
+        outcome = _send(prepared, read_timeout)
+        if outcome.error_kind == "timeout":
+            timed_out.add(outgoing.destination_id)
+        sent.append((prepared, outcome))
+    return sent, unsent
+
+
+def _outcome(prepared: _Prepared, outcome: http_client.Outcome, now) -> tuple[dict, float | None]:
+    """The outgoing message's new fields after an attempt, and the seconds until its next attempt
+    (None: it is finished)."""
+    outgoing, destination = prepared.outgoing, prepared.outgoing.destination
+    if outcome.ok:
+        fields = {
+            "status": OutgoingMessage.Status.SUCCEEDED,
+            "last_status_code": outcome.status,
+            "completed_at": now,
+        }
+        return fields, None
+    error = outcome.error or f"HTTP {outcome.status}"
+    if outcome.status == 410:
+        destination_disable_and_alert(destination=destination, reason="The endpoint answered 410 Gone.")
+    policy_id, retry_count, interval = effective_policy(destination)
+    if outcome.status == 410 or prepared.attempt.number > retry_count:
+        alert_on_failure(destination=destination, outgoing=outgoing, error=error)
+        fields = {
+            "status": OutgoingMessage.Status.FAILED,
+            "last_status_code": outcome.status,
+            "error": error,
+            "completed_at": now,
+        }
+        return fields, None
+    delay = _retry_after(outcome, retry_delay(policy_id, prepared.attempt.number, interval) or 0)
+    fields = {
+        "last_status_code": outcome.status,
+        "error": error,
+        "next_attempt_at": now + timedelta(seconds=delay),
+    }
+    return fields, delay
+
+
+ATTEMPT_OUTCOME_FIELDS = [
+    "status_code",
+    "response_headers",
+    "response_body",
+    "succeeded",
+    "error_kind",
+    "error",
+    "elapsed_ms",
+    "remote_address",
+    "finished_at",
+]
+
+
+@transaction.atomic
+def _record(sent: list[tuple[_Prepared, http_client.Outcome]], unsent: list[_Prepared]) -> dict[str, Next]:
+    """Record the outcomes and release the claims: one transaction, one commit, after the calls.
+    Unsent messages lose their attempt rows and wait for a free slot (parked)."""
+    now = timezone.now()
+    for prepared, outcome in sent:
+        attempt = prepared.attempt
+        attempt.status_code = outcome.status
+        attempt.response_headers = outcome.headers
+        attempt.response_body = outcome.body
+        attempt.succeeded = outcome.ok
+        attempt.error_kind = outcome.error_kind or ""
+        attempt.error = outcome.error or ""
+        attempt.elapsed_ms = outcome.elapsed_ms
+        attempt.remote_address = outcome.remote_address or ""
+        attempt.finished_at = now
+    Attempt.objects.bulk_update([prepared.attempt for prepared, _ in sent], ATTEMPT_OUTCOME_FIELDS)
+    # A destination is failing from its first failure until a delivery succeeds.
+    destinations = {prepared.outgoing.destination_id: prepared.outgoing.destination for prepared, _ in sent}
+    reached = {prepared.outgoing.destination_id for prepared, outcome in sent if outcome.ok}
+    for destination_id, destination in destinations.items():
+        if destination_id in reached and destination.failing_since is not None:
+            Destination.objects.filter(pk=destination_id).update(failing_since=None)
+        elif destination_id not in reached and destination.failing_since is None:
+            Destination.objects.filter(pk=destination_id, failing_since__isnull=True).update(
+                failing_since=now
+            )
+    retry_in: dict[str, float | None] = {}
+    released: dict[tuple, list[OutgoingMessage]] = defaultdict(list)
+    for prepared, outcome in sent:
+        fields, retry_in[prepared.outgoing.pk] = _outcome(prepared, outcome, now)
+        released[tuple(sorted(fields.items()))].append(prepared.outgoing)
+    for fields, outgoings in released.items():
+        _release(outgoings, **dict(fields))
+    followups = {
+        outgoing.pk: Next(
+            retry_in=retry_in[outgoing.pk],
+            then_deliver=None if retry_in[outgoing.pk] is not None else _next_fifo(outgoing),
+            finished_for=outgoing.destination_id,
+        )
+        for outgoing in (prepared.outgoing for prepared, _ in sent)
+    }
+    if unsent:
+        Attempt.objects.filter(pk__in=[prepared.attempt.pk for prepared in unsent]).delete()
+        _give_back([prepared.outgoing for prepared in unsent], enqueued_at=None)
+        followups.update((prepared.outgoing.pk, Next(parked=True)) for prepared in unsent)
+    return followups
+
+
+def outgoing_deliver(*, outgoing_ids: list[str], read_timeout: float | None = None) -> dict[str, Next]:
+    """Make one delivery attempt of each of these outgoing messages that is due and ours to make.
+
+    Returns what comes next for each id (an empty ``Next`` for one that was not ours).
+    ``read_timeout`` overrides the outbound default (sync relays answer a waiting sender)."""
+    to_send, followups = _prepare(outgoing_ids)
+    sent, unsent = _send_all(to_send, read_timeout)
+    followups.update(_record(sent, unsent))
+    return {outgoing_id: followups.get(outgoing_id, Next()) for outgoing_id in outgoing_ids}
 
 
 def destination_disable_and_alert(*, destination: Destination, reason: str) -> None:
@@ -377,8 +470,9 @@ def alert_on_failure(*, destination: Destination, outgoing: OutgoingMessage, err
         )
 
 
-def parked_head(*, destination_id: str) -> list[str]:
-    """The oldest due message of a destination waiting for a free in-flight slot (not enqueued)."""
+def parked(*, destination_id: str) -> list[str]:
+    """The oldest due messages of a destination waiting for a free in-flight slot (not
+    enqueued), a batch of them."""
     now = timezone.now()
     return list(
         OutgoingMessage.objects.filter(
@@ -389,21 +483,27 @@ def parked_head(*, destination_id: str) -> list[str]:
             next_attempt_at__lte=now,
         )
         .order_by("received_at", "pk")
-        .values_list("pk", flat=True)[:1]
+        .values_list("pk", flat=True)[: settings.DELIVERY_BATCH_SIZE]
     )
 
 
-def outgoing_deliver_and_enqueue(*, outgoing_id: str, read_timeout: float | None = None) -> None:
-    following = outgoing_deliver(outgoing_id=outgoing_id, read_timeout=read_timeout)
-    if following.parked:
-        # Not enqueued any more: a finishing delivery (or the sweeper) sends it again.
-        OutgoingMessage.objects.filter(pk=outgoing_id).update(enqueued_at=None)
-    if following.retry_in is not None:
-        enqueue_deliver([outgoing_id], countdown=following.retry_in)
-    woken = [following.then_deliver] if following.then_deliver else []
-    if following.finished_for:
-        woken += parked_head(destination_id=following.finished_for)
-    enqueue_deliver(woken)
+def outgoing_deliver_and_enqueue(*, outgoing_ids: list[str], read_timeout: float | None = None) -> None:
+    followups = outgoing_deliver(outgoing_ids=outgoing_ids, read_timeout=read_timeout)
+    retries: dict[float, list[str]] = defaultdict(list)
+    woken: list[str] = []
+    finished_for: set[str] = set()
+    for outgoing_id, following in followups.items():
+        if following.retry_in is not None:
+            retries[following.retry_in].append(outgoing_id)
+        if following.then_deliver:
+            woken.append(following.then_deliver)
+        if following.finished_for:
+            finished_for.add(following.finished_for)
+    for delay, retried in retries.items():
+        enqueue_deliver(retried, countdown=delay)
+    for destination_id in finished_for:
+        woken += parked(destination_id=destination_id)
+    enqueue_deliver(list(dict.fromkeys(woken)))
 
 
 def _email_after_commit(destination: Destination, subject: str, text: str) -> None:

@@ -3,8 +3,9 @@
 The gateway only inserts the row (a broker publish per request would halve ingest). A thread in
 every Celery worker claims batches of unprocessed messages with ``FOR UPDATE SKIP LOCKED`` (so
 workers never dispatch the same message), gives each claimed row a dispatch lease, and sends one
-``process_batch`` task per chunk. A message whose task is lost (broker flushed, worker killed) is
-claimed again when its lease expires: nothing accepted waits on Redis."""
+``process_batch`` task per chunk. A message whose task is lost (broker flushed, worker killed
+mid-processing, which rolls its processing back) is claimed again when its lease expires:
+nothing accepted waits on Redis."""
 
 from __future__ import annotations
 
@@ -33,22 +34,15 @@ def dispatch_batch() -> int:
         ids = list(
             IncomingMessage.objects.select_for_update(skip_locked=True)
             .filter(
-                Q(status=IncomingMessage.Status.RECEIVED, lease_until__isnull=True)
-                | Q(
-                    status__in=[IncomingMessage.Status.RECEIVED, IncomingMessage.Status.PROCESSING],
-                    lease_until__lt=now,
-                )
+                Q(lease_until__isnull=True) | Q(lease_until__lt=now), status=IncomingMessage.Status.RECEIVED
             )
             .order_by("created")
             .values_list("pk", flat=True)[:BATCH_LIMIT]
         )
         if not ids:
             return 0
-        # A row whose processing lease expired (its worker died) goes back to "received", so the
-        # next ``process`` claims it; the dispatch lease keeps other dispatchers away meanwhile.
         IncomingMessage.objects.filter(pk__in=ids).update(
-            status=IncomingMessage.Status.RECEIVED,
-            lease_until=now + timedelta(seconds=settings.PROCESSING_LEASE_SECONDS),
+            lease_until=now + timedelta(seconds=settings.PROCESSING_LEASE_SECONDS)
         )
     for start in range(0, len(ids), CHUNK):
         current_app.send_task("deliveries.tasks.process_batch", args=[ids[start : start + CHUNK]])

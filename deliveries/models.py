@@ -11,8 +11,7 @@ class IncomingMessage(models.Model):
     """A request accepted by the gateway, committed before the sender gets its answer."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received"  # committed, not processed yet
-        PROCESSING = "processing"  # claimed by a worker (lease_until)
+        RECEIVED = "received"  # committed, not processed yet (lease_until: handed to a worker)
         PROCESSED = "processed"  # outgoing messages created
         FILTERED = "filtered"  # input event_filters did not match: delivered nowhere
         UNAUTHENTICATED = "unauthenticated"  # failed input authentication: delivered nowhere
@@ -46,7 +45,7 @@ class IncomingMessage(models.Model):
             models.Index(
                 fields=["created"],
                 name="im_unprocessed",
-                condition=Q(status__in=["received", "processing"]),
+                condition=Q(status="received"),
             ),
         ]
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections import defaultdict
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from core.events import event_matches
@@ -18,26 +16,6 @@ from destinations.models import Destination
 from recipes.hooks import Message, run_recipe
 
 logger = logging.getLogger(__name__)
-
-
-def incoming_claim(*, incoming_id: str) -> IncomingMessage | None:
-    """Claim an unprocessed incoming message for processing, or None if another worker has it
-    (or it is done). An expired claim (a worker that died) can be taken over."""
-    now = timezone.now()
-    claimed = (
-        IncomingMessage.objects.filter(pk=incoming_id)
-        .filter(
-            Q(status=IncomingMessage.Status.RECEIVED)
-            | Q(status=IncomingMessage.Status.PROCESSING, lease_until__lt=now)
-        )
-        .update(
-            status=IncomingMessage.Status.PROCESSING,
-            lease_until=now + timedelta(seconds=settings.PROCESSING_LEASE_SECONDS),
-        )
-    )
-    if not claimed:
-        return None
-    return IncomingMessage.objects.select_related("input__recipe").get(pk=incoming_id)
 
 
 def _message_of(incoming: IncomingMessage) -> Message:
@@ -51,52 +29,57 @@ def _message_of(incoming: IncomingMessage) -> Message:
     )
 
 
-def _finish(incoming: IncomingMessage, status: str, error: str = "") -> None:
-    IncomingMessage.objects.filter(pk=incoming.pk).update(
-        status=status, error=error, lease_until=None, processed_at=timezone.now()
-    )
-
-
-def incoming_process(*, incoming_id: str) -> list[str]:
-    """Run the input recipe, then create one outgoing message per active destination whose
-    event filters match. Idempotent: outgoing messages are unique per (incoming, destination).
-    Returns the ids of the outgoing messages to deliver."""
-    incoming = incoming_claim(incoming_id=incoming_id)
-    if incoming is None:
-        return []
-    message = _message_of(incoming)
-    recipe = incoming.input.recipe
-    if recipe is not None and recipe.recipe_published:
-        outcome = run_recipe(recipe=recipe, message=message)
-        if outcome.failed:
-            _finish(incoming, IncomingMessage.Status.RECIPE_FAILED, outcome.error_text)
-            return []
-        if outcome.message is None:
-            _finish(incoming, IncomingMessage.Status.SKIPPED)
-            return []
-        message = outcome.message
-        if message != _message_of(incoming):
-            IncomingMessage.objects.filter(pk=incoming.pk).update(
-                body=message.body,
-                headers=message.headers,
-                method=message.method,
-                event_type=message.event_type,
-                content_type=message.content_type,
-            )
-    destinations = [
-        destination
-        for destination in Destination.objects.filter(
-            input_id=incoming.input_id, status=Destination.Status.ACTIVE
-        )
-        if event_matches(message.event_type, destination.event_filters)
-    ]
-    if incoming.target_url:
-        # A dynamic input's message goes once, to its target URL, with the delivery settings of
-        # the input's first matching destination.
-        destinations = destinations[:1]
+def incoming_process(*, incoming_ids: list[str]) -> list[str]:
+    """Run each message's input recipe, then create one outgoing message per active destination
+    whose event filters match: one transaction for the batch, whose row locks are the claim
+    (``FOR UPDATE SKIP LOCKED``: a message another worker is processing is left to it; a worker
+    that dies rolls back, and the dispatcher hands the message out again). Outgoing messages are
+    unique per (incoming, destination). Returns the ids of the outgoing messages to deliver."""
+    now = timezone.now()
     with transaction.atomic():
-        OutgoingMessage.objects.bulk_create(
-            [
+        incomings = list(
+            IncomingMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("input__recipe")
+            .filter(pk__in=incoming_ids, status=IncomingMessage.Status.RECEIVED)
+            .order_by("created", "pk")
+        )
+        destinations_of: dict[str, list[Destination]] = {}
+        outgoing: list[OutgoingMessage] = []
+        finished: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for incoming in incomings:
+            message = _message_of(incoming)
+            recipe = incoming.input.recipe
+            if recipe is not None and recipe.recipe_published:
+                outcome = run_recipe(recipe=recipe, message=message)
+                if outcome.failed:
+                    finished[(IncomingMessage.Status.RECIPE_FAILED, outcome.error_text)].append(incoming.pk)
+                    continue
+                if outcome.message is None:
+                    finished[(IncomingMessage.Status.SKIPPED, "")].append(incoming.pk)
+                    continue
+                if outcome.message != message:
+                    message = outcome.message
+                    IncomingMessage.objects.filter(pk=incoming.pk).update(
+                        body=message.body,
+                        headers=message.headers,
+                        method=message.method,
+                        event_type=message.event_type,
+                        content_type=message.content_type,
+                    )
+            if incoming.input_id not in destinations_of:
+                destinations_of[incoming.input_id] = list(
+                    Destination.objects.filter(input_id=incoming.input_id, status=Destination.Status.ACTIVE)
+                )
+            destinations = [
+                destination
+                for destination in destinations_of[incoming.input_id]
+                if event_matches(message.event_type, destination.event_filters)
+            ]
+            if incoming.target_url:
+                # A dynamic input's message goes once, to its target URL, with the delivery
+                # settings of the input's first matching destination.
+                destinations = destinations[:1]
+            outgoing += [
                 OutgoingMessage(
                     account_id=incoming.account_id,
                     incoming=incoming,
@@ -104,32 +87,41 @@ def incoming_process(*, incoming_id: str) -> list[str]:
                     received_at=incoming.created,
                 )
                 for destination in destinations
-            ],
-            ignore_conflicts=True,
-        )
-        _finish(incoming, IncomingMessage.Status.PROCESSED)
+            ]
+            finished[(IncomingMessage.Status.PROCESSED, "")].append(incoming.pk)
+        OutgoingMessage.objects.bulk_create(outgoing, ignore_conflicts=True)
+        for (status, error), ids in finished.items():
+            IncomingMessage.objects.filter(pk__in=ids).update(
+                status=status, error=error, lease_until=None, processed_at=now
+            )
     return list(
         OutgoingMessage.objects.filter(
-            incoming=incoming, resent_from__isnull=True, status=OutgoingMessage.Status.PENDING
-        ).values_list("pk", flat=True)
+            incoming__in=incomings, resent_from__isnull=True, status=OutgoingMessage.Status.PENDING
+        )
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
     )
 
 
-def fifo_heads(*, incoming_id: str) -> list[str]:
-    """The first pending message of each active FIFO destination of this message's input.
+def fifo_heads(*, incoming_ids: list[str]) -> list[str]:
+    """The first pending message of each active FIFO destination of these messages' inputs.
 
-    A FIFO message received after this one waited for its processing (see
-    ``deliveries.delivery.deliverable``) and is woken here, whether or not this message
-    produced anything for that destination."""
-    destination_ids = Destination.objects.filter(
-        input__incoming_messages=incoming_id,
-        delivery_order=Destination.DeliveryOrder.FIFO,
-        status=Destination.Status.ACTIVE,
-    ).values_list("pk", flat=True)
+    A FIFO message received after one of these waited for its processing (see
+    ``deliveries.delivery.deliverable``) and is woken here, whether or not that message
+    produced anything for its destination."""
+    destination_ids = (
+        Destination.objects.filter(
+            input__incoming_messages__in=incoming_ids,
+            delivery_order=Destination.DeliveryOrder.FIFO,
+            status=Destination.Status.ACTIVE,
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
     return [head for destination_id in destination_ids if (head := fifo_head(destination_id=destination_id))]
 
 
-def incoming_process_and_enqueue(*, incoming_id: str) -> None:
-    outgoing_ids = incoming_process(incoming_id=incoming_id)
-    heads = [head for head in fifo_heads(incoming_id=incoming_id) if head not in outgoing_ids]
+def incoming_process_and_enqueue(*, incoming_ids: list[str]) -> None:
+    outgoing_ids = incoming_process(incoming_ids=incoming_ids)
+    heads = [head for head in fifo_heads(incoming_ids=incoming_ids) if head not in outgoing_ids]
     enqueue_deliver(outgoing_ids + heads)

@@ -65,10 +65,10 @@ def incoming_relay_sync(*, incoming: IncomingMessage) -> Attempt | None:
 
     Returns that attempt (None when nothing was delivered: filtered by destination, dropped by a
     recipe, or no active destination). Retries after a failure continue in the background."""
-    outgoing_ids = incoming_process(incoming_id=incoming.pk)
+    outgoing_ids = incoming_process(incoming_ids=[incoming.pk])
     if not outgoing_ids:
         return None
-    outgoing_deliver_and_enqueue(outgoing_id=outgoing_ids[0], read_timeout=settings.SYNC_DELIVERY_TIMEOUT)
+    outgoing_deliver_and_enqueue(outgoing_ids=outgoing_ids[:1], read_timeout=settings.SYNC_DELIVERY_TIMEOUT)
     enqueue_deliver(outgoing_ids[1:])
     return Attempt.objects.filter(outgoing_id=outgoing_ids[0]).order_by("-number").first()
 

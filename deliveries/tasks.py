@@ -21,20 +21,36 @@ def start_dispatcher(**kwargs) -> None:
         dispatcher.start_in_background()
 
 
+def _batch_or_each(work, ids: list[str], what: str) -> None:
+    """Do the work for the batch; if it fails, for each id alone, so that one message's failure
+    does not hold up the rest (a failed one's lease expires and it is handed out again)."""
+    try:
+        work(ids)
+        return
+    except Exception:
+        if len(ids) == 1:
+            logger.exception("%s %s failed", what, ids[0])
+            return
+        logger.exception("%s of a batch of %d failed; trying each alone", what, len(ids))
+    for one in ids:
+        try:
+            work([one])
+        except Exception:
+            logger.exception("%s %s failed", what, one)
+
+
 @shared_task(name="deliveries.tasks.process_batch", acks_late=True, time_limit=300, soft_time_limit=240)
 def process_batch(incoming_ids: list[str]) -> None:
-    for incoming_id in incoming_ids:
-        try:
-            processing.incoming_process_and_enqueue(incoming_id=incoming_id)
-        except Exception:
-            # One message's failure must not hold up the rest of the batch; its lease expires
-            # and the dispatcher hands it out again.
-            logger.exception("processing %s failed", incoming_id)
+    _batch_or_each(
+        lambda ids: processing.incoming_process_and_enqueue(incoming_ids=ids), incoming_ids, "processing"
+    )
 
 
 @shared_task(name="deliveries.tasks.deliver", acks_late=True, time_limit=180, soft_time_limit=150)
-def deliver(outgoing_id: str) -> None:
-    delivery.outgoing_deliver_and_enqueue(outgoing_id=outgoing_id)
+def deliver(outgoing_ids: list[str]) -> None:
+    _batch_or_each(
+        lambda ids: delivery.outgoing_deliver_and_enqueue(outgoing_ids=ids), outgoing_ids, "delivering"
+    )
 
 
 @shared_task(name="deliveries.tasks.sweep", time_limit=120)

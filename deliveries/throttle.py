@@ -60,11 +60,17 @@ def rate_wait(*, destination_id: str, rate_limit: int | None) -> float:
 
 
 def in_flight_exceeded(*, destination_id: str) -> bool:
-    """Whether the destination has more deliveries in flight (unexpired leases, this claim
-    included) than settings.DESTINATION_MAX_IN_FLIGHT."""
-    in_flight = OutgoingMessage.objects.filter(
-        destination_id=destination_id,
-        status=OutgoingMessage.Status.PENDING,
-        lease_until__gt=timezone.now(),
-    ).count()
+    """Whether the destination has more deliveries in flight (this claim included) than
+    settings.DESTINATION_MAX_IN_FLIGHT. A claim leases its whole batch with one lease value and
+    sends it one request at a time, so the unexpired leases' distinct values count the requests."""
+    in_flight = (
+        OutgoingMessage.objects.filter(
+            destination_id=destination_id,
+            status=OutgoingMessage.Status.PENDING,
+            lease_until__gt=timezone.now(),
+        )
+        .values("lease_until")
+        .distinct()
+        .count()
+    )
     return in_flight > settings.DESTINATION_MAX_IN_FLIGHT

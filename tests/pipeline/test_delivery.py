@@ -8,13 +8,15 @@ import json
 import time
 
 import pytest
+import redis
+from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from standardwebhooks import Webhook
 
 from deliveries.delivery import outgoing_claim
 from deliveries.models import Attempt, OutgoingMessage
 from deliveries.processing import incoming_process
-from deliveries.queue import enqueue_deliver
 from tests.pipeline.conftest import backends_waiting_on_a_lock, ingest, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -92,24 +94,28 @@ def test_only_destinations_whose_event_filters_match_receive(
     assert OutgoingMessage.objects.count() == 4 + 1 + 2 + 1
 
 
-def test_claims_waiting_on_another_workers_claim_fail_once_it_commits(
+def test_duplicate_tasks_skip_a_message_another_worker_is_claiming_without_waiting(
     workers, make_scripted_receiver, make_input, make_destination
 ):
     receiver = make_scripted_receiver()
     source = make_input()
     make_destination(source, receiver)
     incoming = ingest(source, event="order.created")
-    (outgoing_id,) = incoming_process(incoming_id=incoming.pk)
-    # Duplicate tasks (a redelivery, the sweeper) for one message.
-    enqueue_deliver([outgoing_id] * 8)
+    (outgoing_id,) = incoming_process(incoming_ids=[incoming.pk])
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
 
     with transaction.atomic():
         # This process is the worker that claims first; its claim commits late.
-        assert outgoing_claim(outgoing_id=outgoing_id) is not None
-        workers.start(flush=False)
-        wait_until(lambda: backends_waiting_on_a_lock() >= 2, timeout=10)
+        assert outgoing_claim(outgoing_ids=[outgoing_id]) != []
+        workers.start()
+        # Duplicate tasks (a redelivery, the sweeper) for the message.
+        for _ in range(8):
+            current_app.send_task("deliveries.tasks.deliver", args=[[outgoing_id]])
+        wait_until(lambda: broker.llen("celery") == 0, timeout=10)
+        time.sleep(0.5)
+        assert backends_waiting_on_a_lock() == 0
 
-    time.sleep(1.5)
+    time.sleep(0.5)
     assert receiver.requests == []
     assert Attempt.objects.count() == 0
     assert OutgoingMessage.objects.get().attempt_count == 1

@@ -85,8 +85,7 @@ def test_a_destination_failing_for_days_without_a_success_is_disabled(
     long_failing = make_destination(source, receiver, alert_on_failure=["ops@example.com"])
     recently_failing = make_destination(source, receiver)
     incoming = ingest(source, event="order.created")
-    for outgoing_id in incoming_process(incoming_id=incoming.pk):
-        outgoing_deliver(outgoing_id=outgoing_id)
+    outgoing_deliver(outgoing_ids=incoming_process(incoming_ids=[incoming.pk]))
     assert Destination.objects.filter(failing_since__isnull=False).count() == 2
     # Move the clock: the failures began six (and four) days ago.
     for destination, days in ((long_failing, 6), (recently_failing, 4)):

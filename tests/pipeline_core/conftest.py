@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-import pytest
+import base64
+import json
 
+import pytest
+import redis
+
+from deliveries.delivery import Next, outgoing_deliver
 from deliveries.services import incoming_accept
 from tests.routing_factories import DestinationFactory, InputFactory
 
@@ -14,6 +19,24 @@ def route(account_a, receiver):
         account=account_a, input=input_, endpoint_url=receiver.url + "hook", rate_limit=None
     )
     return input_, destination
+
+
+@pytest.fixture
+def sent_tasks(settings):
+    """The tasks published (name, args), read back from the real Redis broker's queue."""
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("celery")
+
+    def read() -> list[tuple[str, list]]:
+        tasks = []
+        for raw in reversed(broker.lrange("celery", 0, -1)):
+            message = json.loads(raw)
+            args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+            tasks.append((message["headers"]["task"], args))
+        return tasks
+
+    yield read
+    broker.delete("celery")
 
 
 def accept(input_, body: bytes = b'{"event": "order.created"}', event_type: str = "order.created", **extra):
@@ -29,3 +52,8 @@ def accept(input_, body: bytes = b'{"event": "order.created"}', event_type: str 
     }
     fields.update(extra)
     return incoming_accept(input=input_, **fields)
+
+
+def deliver_one(outgoing_id: str) -> Next:
+    """One delivery attempt of one message: the ``deliver`` task's body for a batch of one."""
+    return outgoing_deliver(outgoing_ids=[outgoing_id])[outgoing_id]

@@ -10,11 +10,12 @@ from django.test import override_settings
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from deliveries.delivery import outgoing_claim, outgoing_deliver, outgoing_deliver_and_enqueue, parked_head
+from deliveries.delivery import outgoing_claim, outgoing_deliver, outgoing_deliver_and_enqueue, parked
 from deliveries.models import Certificate, OutgoingMessage
 from deliveries.processing import incoming_process
+from deliveries.queue import enqueue_deliver
 from destinations.models import Destination
-from tests.pipeline_core.conftest import accept
+from tests.pipeline_core.conftest import accept, deliver_one
 from tests.routing_factories import DestinationFactory
 from tests.support.receivers import Reply
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def outgoing_for(input_, **accept_fields) -> OutgoingMessage:
     incoming = accept(input_, **accept_fields)
-    (outgoing_id,) = incoming_process(incoming_id=incoming.pk)
+    (outgoing_id,) = incoming_process(incoming_ids=[incoming.pk])
     return OutgoingMessage.objects.get(pk=outgoing_id)
 
 
@@ -42,7 +43,7 @@ def test_the_receiver_gets_the_exact_request_signed_both_ways(route, receiver):
     body = b'{"event": "order.created", "total": 12.5}'
     outgoing = outgoing_for(input_, body=body)
 
-    outgoing_deliver(outgoing_id=outgoing.pk)
+    deliver_one(outgoing.pk)
 
     (request,) = receiver.requests
     destination.refresh_from_db()
@@ -67,7 +68,7 @@ def test_message_method_overrides_the_incoming_method(route, receiver):
     input_, destination = route
     Destination.objects.filter(pk=destination.pk).update(message_method="PUT")
 
-    outgoing_deliver(outgoing_id=outgoing_for(input_).pk)
+    deliver_one(outgoing_for(input_).pk)
 
     assert receiver.requests[0].method == "PUT"
 
@@ -81,7 +82,7 @@ def test_a_failure_is_recorded_and_retried_on_the_policy_schedule(route, receive
     outgoing = outgoing_for(input_)
     before = timezone.now()
 
-    following = outgoing_deliver(outgoing_id=outgoing.pk)
+    following = deliver_one(outgoing.pk)
 
     outgoing.refresh_from_db()
     attempt = outgoing.attempts.get()
@@ -90,7 +91,7 @@ def test_a_failure_is_recorded_and_retried_on_the_policy_schedule(route, receive
     assert outgoing.next_attempt_at >= before + timedelta(seconds=59)
     assert outgoing.lease_until is None
     assert (attempt.status_code, attempt.succeeded, bytes(attempt.response_body)) == (500, False, b"boom")
-    assert outgoing_deliver(outgoing_id=outgoing.pk).retry_in is None  # not due yet: nothing sent
+    assert deliver_one(outgoing.pk).retry_in is None  # not due yet: nothing sent
     assert len(receiver.requests) == 1
 
 
@@ -107,7 +108,7 @@ def test_retries_end_in_failed_with_one_alert_per_destination_per_hour(
     with django_capture_on_commit_callbacks(execute=True):
         for outgoing in (first, second, first, second):
             make_due(outgoing)
-            outgoing_deliver(outgoing_id=outgoing.pk)
+            deliver_one(outgoing.pk)
 
     statuses = set(
         OutgoingMessage.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True)
@@ -125,7 +126,7 @@ def test_retry_after_is_honoured_on_429(route, receiver):
     )
     receiver.reply = Reply(status=429, headers={"Retry-After": "120"})
 
-    following = outgoing_deliver(outgoing_id=outgoing_for(input_).pk)
+    following = deliver_one(outgoing_for(input_).pk)
 
     assert following.retry_in == 120
 
@@ -135,7 +136,7 @@ def test_410_gone_disables_the_destination_at_once(route, receiver):
     receiver.reply = Reply(status=410)
     outgoing = outgoing_for(input_)
 
-    outgoing_deliver(outgoing_id=outgoing.pk)
+    deliver_one(outgoing.pk)
 
     destination.refresh_from_db()
     outgoing.refresh_from_db()
@@ -159,7 +160,7 @@ def test_ssrf_targets_become_failed_attempts_with_the_reason(route, url):
     outgoing = outgoing_for(input_)
 
     with override_settings(OUTBOUND_ALLOWED_NETWORKS=[]):
-        outgoing_deliver(outgoing_id=outgoing.pk)
+        deliver_one(outgoing.pk)
 
     attempt = outgoing.attempts.get()
     assert attempt.error_kind == "ssrf_blocked"
@@ -176,7 +177,7 @@ def test_a_self_signed_receiver_needs_its_certificate_imported_or_verify_ssl_off
         endpoint_url=tls_receiver.url, retry_policy_id="none"
     )
 
-    outgoing_deliver(outgoing_id=outgoing_for(input_).pk)
+    deliver_one(outgoing_for(input_).pk)
     Certificate.objects.create(
         account=account_a,
         domain="127.0.0.1",
@@ -184,10 +185,10 @@ def test_a_self_signed_receiver_needs_its_certificate_imported_or_verify_ssl_off
         pem=ca.cert_pem.bytes().decode(),
         fingerprint_sha256="x",
     )
-    outgoing_deliver(outgoing_id=outgoing_for(input_).pk)
+    deliver_one(outgoing_for(input_).pk)
     Certificate.objects.all().delete()
     Destination.objects.filter(pk=destination.pk).update(verify_ssl=False)
-    outgoing_deliver(outgoing_id=outgoing_for(input_).pk)
+    deliver_one(outgoing_for(input_).pk)
 
     results = list(OutgoingMessage.objects.order_by("created").values_list("status", flat=True))
     assert results == ["failed", "succeeded", "succeeded"]
@@ -199,14 +200,14 @@ def test_fifo_delivers_only_the_head_of_the_queue(route, receiver):
     receiver.reply = Reply(status=500)
     head, behind = outgoing_for(input_), outgoing_for(input_)
 
-    assert outgoing_claim(outgoing_id=behind.pk) is None
-    following = outgoing_deliver(outgoing_id=head.pk)
+    assert outgoing_claim(outgoing_ids=[behind.pk]) == []
+    following = deliver_one(head.pk)
     assert following.retry_in is not None
-    assert outgoing_claim(outgoing_id=behind.pk) is None  # the failing head still blocks it
+    assert outgoing_claim(outgoing_ids=[behind.pk]) == []  # the failing head still blocks it
 
     receiver.reply = Reply(status=200)
     make_due(head)
-    following = outgoing_deliver(outgoing_id=head.pk)
+    following = deliver_one(head.pk)
     assert following.then_deliver == behind.pk
 
 
@@ -214,8 +215,8 @@ def test_a_claimed_message_is_not_delivered_in_parallel(route):
     input_, _ = route
     outgoing = outgoing_for(input_)
 
-    assert outgoing_claim(outgoing_id=outgoing.pk) is not None
-    assert outgoing_claim(outgoing_id=outgoing.pk) is None
+    assert outgoing_claim(outgoing_ids=[outgoing.pk]) != []
+    assert outgoing_claim(outgoing_ids=[outgoing.pk]) == []
 
 
 def test_the_rate_limit_spaces_deliveries_and_delays_the_excess_without_an_attempt(route, receiver):
@@ -223,7 +224,7 @@ def test_the_rate_limit_spaces_deliveries_and_delays_the_excess_without_an_attem
     Destination.objects.filter(pk=destination.pk).update(rate_limit=2)
     messages = [outgoing_for(input_) for _ in range(4)]
 
-    results = [outgoing_deliver(outgoing_id=outgoing.pk) for outgoing in messages]
+    results = [deliver_one(outgoing.pk) for outgoing in messages]
 
     # Slots are 1/rate = 0.5 s apart: back to back, only the first goes now.
     assert len(receiver.requests) == 1
@@ -242,16 +243,16 @@ def test_a_destination_at_its_in_flight_cap_parks_the_next_until_a_delivery_fini
     leased, waiting = outgoing_for(input_), outgoing_for(input_)
     OutgoingMessage.objects.filter(pk=leased.pk).update(lease_until=timezone.now() + timedelta(minutes=1))
 
-    outgoing_deliver_and_enqueue(outgoing_id=waiting.pk)
+    outgoing_deliver_and_enqueue(outgoing_ids=[waiting.pk])
 
     assert receiver.requests == []
     waiting.refresh_from_db()
     assert (waiting.attempt_count, waiting.lease_until, waiting.enqueued_at) == (0, None, None)
-    assert parked_head(destination_id=destination.pk) == [waiting.pk]
+    assert parked(destination_id=destination.pk) == [waiting.pk]
 
     OutgoingMessage.objects.filter(pk=leased.pk).update(lease_until=None)
     with django_capture_on_commit_callbacks() as callbacks:
-        outgoing_deliver_and_enqueue(outgoing_id=leased.pk)
+        outgoing_deliver_and_enqueue(outgoing_ids=[leased.pk])
 
     waiting.refresh_from_db()
     assert len(receiver.requests) == 1
@@ -263,7 +264,7 @@ def test_other_destinations_are_unaffected_by_a_disabled_one(account_a, route, r
     input_, _ = route
     DestinationFactory(account=account_a, input=input_, status=Destination.Status.DISABLED)
 
-    assert len(incoming_process(incoming_id=accept(input_).pk)) == 1
+    assert len(incoming_process(incoming_ids=[accept(input_).pk])) == 1
 
 
 def test_a_dynamic_message_goes_once_to_its_target_url(account_a, route, receiver):
@@ -273,8 +274,81 @@ def test_a_dynamic_message_goes_once_to_its_target_url(account_a, route, receive
     )
     incoming = accept(input_, target_url=receiver.url + "dynamic/target")
 
-    outgoing_ids = incoming_process(incoming_id=incoming.pk)
-    outgoing_deliver(outgoing_id=outgoing_ids[0])
+    outgoing_ids = incoming_process(incoming_ids=[incoming.pk])
+    deliver_one(outgoing_ids[0])
 
     assert len(outgoing_ids) == 1
     assert [request.path for request in receiver.requests] == ["/dynamic/target"]
+
+
+def test_a_batch_is_sent_in_queue_order_with_one_attempt_row_each(route, receiver):
+    input_, destination = route
+    messages = [outgoing_for(input_) for _ in range(3)]
+
+    followups = outgoing_deliver(outgoing_ids=[outgoing.pk for outgoing in reversed(messages)])
+
+    assert [request.headers["X-Webhooks-Message-Id"] for request in receiver.requests] == [
+        outgoing.pk for outgoing in messages
+    ]
+    for outgoing in messages:
+        outgoing.refresh_from_db()
+        (attempt,) = outgoing.attempts.all()
+        assert (outgoing.status, outgoing.lease_until, attempt.number, attempt.status_code) == (
+            "succeeded",
+            None,
+            1,
+            200,
+        )
+    assert {following.finished_for for following in followups.values()} == {destination.pk}
+
+
+def test_a_timeout_ends_the_batch_for_its_destination_and_parks_the_rest(route, receiver, settings):
+    input_, _ = route
+    settings.OUTBOUND_READ_TIMEOUT = 0.3
+    receiver.reply = Reply(delay=1.0)
+    first, *rest = [outgoing_for(input_) for _ in range(3)]
+
+    followups = outgoing_deliver(outgoing_ids=[first.pk, *(outgoing.pk for outgoing in rest)])
+
+    assert len(receiver.requests) == 1
+    first.refresh_from_db()
+    assert (first.status, first.attempt_count, first.lease_until) == ("pending", 1, None)
+    assert first.attempts.get().error_kind == "timeout"
+    assert followups[first.pk].retry_in is not None
+    for outgoing in rest:
+        outgoing.refresh_from_db()
+        assert (outgoing.attempt_count, outgoing.lease_until, outgoing.enqueued_at) == (0, None, None)
+        assert not outgoing.attempts.exists()
+        assert followups[outgoing.pk].parked
+
+
+def test_the_in_flight_cap_counts_a_batch_as_one_request_at_a_time(route, receiver, settings):
+    input_, _ = route
+    settings.DESTINATION_MAX_IN_FLIGHT = 1
+    messages = [outgoing_for(input_) for _ in range(3)]
+
+    outgoing_deliver(outgoing_ids=[outgoing.pk for outgoing in messages])
+
+    assert len(receiver.requests) == 3
+    assert receiver.max_in_flight == 1
+
+
+def test_enqueue_sends_one_task_per_batch_of_one_destination(
+    account_a, route, receiver, settings, sent_tasks, django_capture_on_commit_callbacks
+):
+    input_, first = route
+    second = DestinationFactory(account=account_a, input=input_, endpoint_url=receiver.url, rate_limit=None)
+    settings.DELIVERY_BATCH_SIZE = 2
+    outgoing_ids = [
+        outgoing_id for _ in range(3) for outgoing_id in incoming_process(incoming_ids=[accept(input_).pk])
+    ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue_deliver(outgoing_ids)
+
+    batches = [args[0] for name, args in sent_tasks() if name == "deliveries.tasks.deliver"]
+    destination_of = dict(OutgoingMessage.objects.values_list("pk", "destination_id"))
+    assert sorted(len(batch) for batch in batches) == [1, 1, 2, 2]
+    assert all(len({destination_of[outgoing_id] for outgoing_id in batch}) == 1 for batch in batches)
+    assert sorted(outgoing_id for batch in batches for outgoing_id in batch) == sorted(outgoing_ids)
+    assert {destination_of[batch[0]] for batch in batches} == {first.pk, second.pk}

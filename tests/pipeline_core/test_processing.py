@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.utils import timezone
+from django.db import connection, transaction
 
 from deliveries.models import IncomingMessage, OutgoingMessage
-from deliveries.processing import incoming_claim, incoming_process
+from deliveries.processing import incoming_process
 from destinations.models import Destination
 from tests.pipeline_core.conftest import accept
 from tests.routing_factories import DestinationFactory
@@ -22,7 +22,7 @@ def test_it_creates_one_outgoing_message_per_matching_active_destination(account
     DestinationFactory(account=account_a, input=input_, status=Destination.Status.INACTIVE)
     incoming = accept(input_)
 
-    outgoing_ids = incoming_process(incoming_id=incoming.pk)
+    outgoing_ids = incoming_process(incoming_ids=[incoming.pk])
 
     delivered_to = set(
         OutgoingMessage.objects.filter(pk__in=outgoing_ids).values_list("destination_id", flat=True)
@@ -36,19 +36,31 @@ def test_processing_twice_creates_nothing_more(route):
     input_, _ = route
     incoming = accept(input_)
 
-    first = incoming_process(incoming_id=incoming.pk)
-    second = incoming_process(incoming_id=incoming.pk)
+    first = incoming_process(incoming_ids=[incoming.pk])
+    second = incoming_process(incoming_ids=[incoming.pk])
 
     assert len(first) == 1
     assert second == []
     assert OutgoingMessage.objects.filter(incoming=incoming).count() == 1
 
 
-def test_a_claim_is_exclusive_until_its_lease_expires(route):
-    input_, _ = route
-    incoming = accept(input_)
+def other_worker(incoming_ids: list[str]) -> list[str]:
+    try:
+        return incoming_process(incoming_ids=incoming_ids)
+    finally:
+        connection.close()  # the thread's own connection
 
-    assert incoming_claim(incoming_id=incoming.pk) is not None
-    assert incoming_claim(incoming_id=incoming.pk) is None
-    IncomingMessage.objects.filter(pk=incoming.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
-    assert incoming_claim(incoming_id=incoming.pk) is not None
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_another_worker_is_processing_is_skipped_not_waited_for(route):
+    input_, _ = route
+    busy, free = accept(input_), accept(input_)
+
+    with transaction.atomic(), ThreadPoolExecutor(1) as pool:
+        IncomingMessage.objects.select_for_update().get(pk=busy.pk)  # this worker is processing it
+        processed = pool.submit(other_worker, [busy.pk, free.pk]).result(timeout=10)
+
+    assert OutgoingMessage.objects.get(pk__in=processed).incoming_id == free.pk
+    busy.refresh_from_db()
+    assert busy.status == IncomingMessage.Status.RECEIVED
+    assert len(incoming_process(incoming_ids=[busy.pk])) == 1

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_repeated_bulk_resend_resends_only_the_latest_of_each_chain(account_a, route):
     input_, _ = route
-    (outgoing_id,) = incoming_process(incoming_id=accept(input_).pk)
+    (outgoing_id,) = incoming_process(incoming_ids=[accept(input_).pk])
     OutgoingMessage.objects.filter(pk=outgoing_id).update(status=OutgoingMessage.Status.FAILED)
 
     (first,) = outgoing_bulk_resend(account=account_a)
@@ -26,7 +26,7 @@ def test_a_repeated_bulk_resend_resends_only_the_latest_of_each_chain(account_a,
 
 def test_retrying_a_delivered_message_is_a_conflict_and_changes_nothing(route):
     input_, _ = route
-    (outgoing_id,) = incoming_process(incoming_id=accept(input_).pk)
+    (outgoing_id,) = incoming_process(incoming_ids=[accept(input_).pk])
     OutgoingMessage.objects.filter(pk=outgoing_id).update(status=OutgoingMessage.Status.SUCCEEDED)
     outgoing = OutgoingMessage.objects.get(pk=outgoing_id)
 

@@ -24,11 +24,11 @@ def test_it_re_enqueues_only_outgoing_messages_that_missed_their_deadline(
 ):
     input_, _ = route
     long_ago = timezone.now() - timedelta(minutes=5)
-    (lost,) = incoming_process(incoming_id=accept(input_).pk)
+    (lost,) = incoming_process(incoming_ids=[accept(input_).pk])
     age(OutgoingMessage, lost, enqueued_at=long_ago)
-    (on_its_way,) = incoming_process(incoming_id=accept(input_).pk)
+    (on_its_way,) = incoming_process(incoming_ids=[accept(input_).pk])
     age(OutgoingMessage, on_its_way, enqueued_at=timezone.now())
-    (leased,) = incoming_process(incoming_id=accept(input_).pk)
+    (leased,) = incoming_process(incoming_ids=[accept(input_).pk])
     age(OutgoingMessage, leased, enqueued_at=long_ago, lease_until=timezone.now() + timedelta(minutes=1))
 
     with django_capture_on_commit_callbacks() as callbacks:
@@ -44,7 +44,7 @@ def test_a_destination_failing_for_days_is_disabled_with_an_email(route, django_
     Destination.objects.filter(pk=destination.pk).update(
         failing_since=timezone.now() - timedelta(days=6), alert_on_failure=["ops@example.com"]
     )
-    (outgoing_id,) = incoming_process(incoming_id=accept(input_).pk)
+    (outgoing_id,) = incoming_process(incoming_ids=[accept(input_).pk])
     healthy_recently = Destination.objects.create(
         account=destination.account,
         input=input_,

@@ -10,13 +10,12 @@ from urllib.parse import parse_qs
 import pytest
 from django.utils import timezone
 
-from deliveries.delivery import outgoing_deliver
 from deliveries.models import IncomingMessage, OutgoingMessage
 from deliveries.processing import incoming_process
 from recipes.models import Recipe
 from recipes.sandbox import contexts
 from tests.conftest import error_code
-from tests.pipeline_core.conftest import accept
+from tests.pipeline_core.conftest import accept, deliver_one
 from tests.recipes.test_sandbox import SLACK_RECIPE
 from tests.routing_factories import DestinationFactory, InputFactory, RecipeFactory
 from tests.support.receivers import fail_times
@@ -56,14 +55,14 @@ def published(account, code: str, **fields) -> Recipe:
 
 def process(source, body: bytes = BODY) -> tuple[IncomingMessage, list[str]]:
     incoming = accept(source, body=body)
-    outgoing_ids = incoming_process(incoming_id=incoming.pk)
+    outgoing_ids = incoming_process(incoming_ids=[incoming.pk])
     incoming.refresh_from_db()
     return incoming, outgoing_ids
 
 
 def deliver_again(outgoing_id: str) -> None:
     OutgoingMessage.objects.filter(pk=outgoing_id).update(next_attempt_at=timezone.now())
-    outgoing_deliver(outgoing_id=outgoing_id)
+    deliver_one(outgoing_id)
 
 
 def resend_url(account) -> str:
@@ -83,7 +82,7 @@ def test_an_input_recipe_transforms_what_the_destinations_receive(account_a, sou
     destination.save()
 
     incoming, (outgoing_id,) = process(source)
-    outgoing_deliver(outgoing_id=outgoing_id)
+    deliver_one(outgoing_id)
 
     (request,) = receiver.requests
     assert json.loads(request.body) == {"email": "zoe@example.com"}
@@ -102,7 +101,7 @@ def test_only_the_published_code_runs(account_a, source, destination, receiver):
     source.save()
 
     _, (outgoing_id,) = process(source)
-    outgoing_deliver(outgoing_id=outgoing_id)
+    deliver_one(outgoing_id)
 
     assert receiver.requests[0].body == b"published"
 
@@ -112,7 +111,7 @@ def test_a_recipe_never_published_lets_the_message_through(account_a, source, de
     source.save()
 
     _, (outgoing_id,) = process(source)
-    outgoing_deliver(outgoing_id=outgoing_id)
+    deliver_one(outgoing_id)
 
     assert receiver.requests[0].body == BODY
 
@@ -155,8 +154,8 @@ def test_a_failing_input_recipe_is_recorded_and_resend_after_the_fix_delivers(
     assert response.json()["outgoing_messages"] == []
     [answered] = response.json()["incoming_messages"]
     assert (answered["id"], answered["status"], answered["error"]) == (incoming.pk, "received", "")
-    (outgoing_id,) = incoming_process(incoming_id=incoming.pk)
-    outgoing_deliver(outgoing_id=outgoing_id)
+    (outgoing_id,) = incoming_process(incoming_ids=[incoming.pk])
+    deliver_one(outgoing_id)
     assert receiver.requests[0].body == BODY
     assert OutgoingMessage.objects.get(pk=outgoing_id).status == OutgoingMessage.Status.SUCCEEDED
 
@@ -218,7 +217,7 @@ def test_a_destination_recipe_runs_once_and_retries_send_its_stored_result(
     destination.save()
     _, (outgoing_id,) = process(source)
 
-    outgoing_deliver(outgoing_id=outgoing_id)
+    deliver_one(outgoing_id)
     Recipe.objects.filter(pk=recipe.pk).update(recipe_published="message.setHeader('X-Recipe', 'v2');")
     deliver_again(outgoing_id)
 
@@ -240,7 +239,7 @@ def test_with_run_on_each_attempt_the_recipe_runs_before_every_attempt(
     destination.save()
     _, (outgoing_id,) = process(source)
 
-    outgoing_deliver(outgoing_id=outgoing_id)
+    deliver_one(outgoing_id)
     Recipe.objects.filter(pk=recipe.pk).update(recipe_published="message.setHeader('X-Recipe', 'v2');")
     deliver_again(outgoing_id)
 
@@ -257,7 +256,7 @@ def test_the_slack_example_is_delivered_form_encoded_to_the_url_it_sets(
     destination.save()
     _, (outgoing_id,) = process(source, body=b'{"event": "user.created", "email": "zoe@example.com"}')
 
-    outgoing_deliver(outgoing_id=outgoing_id)
+    deliver_one(outgoing_id)
 
     (request,) = slack.requests
     assert request.path == "/services/T0000/B0000/XXXXXXXX"
@@ -278,7 +277,7 @@ def test_a_binary_body_keeps_its_bytes_through_a_stored_destination_recipe(
     body = b"\x00\x01binary\xff\x00"
     _, (outgoing_id,) = process(source, body=body)
 
-    outgoing_deliver(outgoing_id=outgoing_id)
+    deliver_one(outgoing_id)
     deliver_again(outgoing_id)
 
     assert [request.body for request in receiver.requests] == [body, body]
@@ -290,7 +289,7 @@ def test_a_destination_recipe_that_skips_sends_nothing(account_a, source, destin
     destination.save()
     _, (outgoing_id,) = process(source)
 
-    outgoing_deliver(outgoing_id=outgoing_id)
+    deliver_one(outgoing_id)
 
     assert receiver.requests == []
     assert OutgoingMessage.objects.get(pk=outgoing_id).status == OutgoingMessage.Status.SKIPPED
@@ -304,7 +303,7 @@ def test_a_failing_destination_recipe_is_recorded_and_resend_after_the_fix_deliv
     destination.save()
     _, (outgoing_id,) = process(source)
 
-    outgoing_deliver(outgoing_id=outgoing_id)
+    deliver_one(outgoing_id)
 
     failed = OutgoingMessage.objects.get(pk=outgoing_id)
     assert failed.status == OutgoingMessage.Status.RECIPE_FAILED
@@ -316,7 +315,7 @@ def test_a_failing_destination_recipe_is_recorded_and_resend_after_the_fix_deliv
         resend_url(owner.account), {"outgoing_message_ids": [outgoing_id]}, format="json"
     )
     [resend] = response.json()["outgoing_messages"]
-    outgoing_deliver(outgoing_id=resend["id"])
+    deliver_one(resend["id"])
 
     (request,) = receiver.requests
     assert request.headers["X-Fixed"] == "yes"
@@ -335,8 +334,8 @@ def test_a_runaway_destination_recipe_fails_its_message_and_the_next_one_is_deli
     _, (looping,) = process(source, body=b'{"event": "loop"}')
     _, (normal,) = process(source)
 
-    outgoing_deliver(outgoing_id=looping)
-    outgoing_deliver(outgoing_id=normal)
+    deliver_one(looping)
+    deliver_one(normal)
 
     assert (
         OutgoingMessage.objects.get(pk=looping).error
@@ -355,7 +354,7 @@ def test_headers_a_destination_recipe_sets_are_sent_whatever_headers_to_include_
     destination.save()
     _, (outgoing_id,) = process(source)
 
-    outgoing_deliver(outgoing_id=outgoing_id)
+    deliver_one(outgoing_id)
 
     assert destination.headers_to_include == []
     assert receiver.requests[0].headers["X-Tenant"] == "a"
