@@ -51,7 +51,7 @@ def other_worker(incoming_ids: list[str]) -> list[str]:
         connection.close()  # the thread's own connection
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_message_another_worker_is_processing_is_skipped_not_waited_for(route):
     input_, _ = route
     busy, free = accept(input_), accept(input_)
