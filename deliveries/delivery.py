@@ -73,19 +73,31 @@ def deliverable(now) -> QuerySet[OutgoingMessage]:
 def outgoing_claim(*, outgoing_ids: list[str]) -> list[OutgoingMessage]:
     """Take the delivery lease of the deliverable messages among these, in queue order.
 
-    ``FOR UPDATE SKIP LOCKED``: a message another worker is claiming right now is left to it,
-    and the deliverable conditions are checked on the locked rows, so two claims never both
-    succeed. One claim (one lease value) covers the whole batch."""
+    The rows are locked by primary key alone (``FOR UPDATE SKIP LOCKED``: a message another
+    worker is claiming right now is left to it), then checked: a locked row is read in its
+    latest committed version, so two claims never both succeed. Only the primary key is in the
+    WHERE so that the planner never walks the pending-messages indexes instead. One claim (one
+    lease value) covers the whole batch."""
     now = timezone.now()
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     with transaction.atomic():
-        claimed = list(
-            deliverable(now)
-            .select_for_update(skip_locked=True, of=("self",))
+        locked = (
+            OutgoingMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("destination__recipe", "incoming")
             .filter(pk__in=outgoing_ids)
             .order_by("received_at", "pk")
         )
+        claimed = [
+            outgoing
+            for outgoing in locked
+            if outgoing.status == OutgoingMessage.Status.PENDING
+            and outgoing.next_attempt_at <= now
+            and (outgoing.lease_until is None or outgoing.lease_until < now)
+        ]
+        fifo = [o.pk for o in claimed if o.destination.delivery_order == Destination.DeliveryOrder.FIFO]
+        if fifo:
+            heads = set(deliverable(now).filter(pk__in=fifo).values_list("pk", flat=True))
+            claimed = [outgoing for outgoing in claimed if outgoing.pk in heads or outgoing.pk not in fifo]
         OutgoingMessage.objects.filter(pk__in=[outgoing.pk for outgoing in claimed]).update(
             lease_until=lease_until, attempt_count=F("attempt_count") + 1
         )
@@ -393,7 +405,14 @@ def _record(sent: list[tuple[_Prepared, http_client.Outcome]], unsent: list[_Pre
         attempt.elapsed_ms = outcome.elapsed_ms
         attempt.remote_address = outcome.remote_address or ""
         attempt.finished_at = now
-    Attempt.objects.bulk_update([prepared.attempt for prepared, _ in sent], ATTEMPT_OUTCOME_FIELDS)
+    # An upsert on the primary key: one statement, where bulk_update's CASE per field and row costs
+    # more CPU than the requests themselves.
+    Attempt.objects.bulk_create(
+        [prepared.attempt for prepared, _ in sent],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=ATTEMPT_OUTCOME_FIELDS,
+    )
     # A destination is failing from its first failure until a delivery succeeds.
     destinations = {prepared.outgoing.destination_id: prepared.outgoing.destination for prepared, _ in sent}
     reached = {prepared.outgoing.destination_id for prepared, outcome in sent if outcome.ok}
