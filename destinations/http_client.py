@@ -1,7 +1,7 @@
 """The platform's one outbound HTTP client: every request the platform makes goes through here.
 
 It owns the timeouts, the User-Agent, TLS options (verification, imported certificates), connection
-reuse (one ``requests.Session`` per thread, pooled per host and TLS policy) and the SSRF guard. The
+reuse (one urllib3 ``PoolManager`` per thread, pooled per host and TLS policy) and the SSRF guard. The
 guard runs inside the urllib3 connection on the resolved socket address just before ``connect``, so
 names resolving to private addresses, DNS rebinding and redirects are all caught. Nothing that would
 be refused ever reaches the network.
@@ -10,7 +10,6 @@ be refused ever reaches the network.
 from __future__ import annotations
 
 import functools
-import http.cookiejar
 import ipaddress
 import socket
 import ssl
@@ -22,19 +21,21 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import certifi
-import requests
+import urllib3
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
+    HTTPError,
     InsecureRequestWarning,
-    MaxRetryError,
+    LocationValueError,
     NameResolutionError,
     NewConnectionError,
+    SSLError,
 )
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
+from urllib3.util import parse_url
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
@@ -185,53 +186,20 @@ class _GuardedHTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
 
-class _GuardedAdapter(HTTPAdapter):
-    """An adapter whose pools use guarded connections.
-
-    ``verify`` is the ssl.SSLContext of the call; it is part of urllib3's pool key, so requests
-    with different TLS policies to one host never share a connection.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(pool_connections=POOL_HOSTS, pool_maxsize=POOL_CONNECTIONS_PER_HOST, max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _GuardedHTTPConnectionPool,
-            "https": _GuardedHTTPSConnectionPool,
-        }
-
-    def build_connection_pool_key_attributes(
-        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        parsed = urlsplit(request.url)
-        host_params = {"scheme": parsed.scheme.lower(), "host": parsed.hostname, "port": parsed.port}
-        return host_params, ({"ssl_context": verify} if host_params["scheme"] == "https" else {})
-
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        """The TLS policy lives entirely in the ssl_context; requests' CA-bundle handling stays out."""
-
-
-def _new_session() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # no proxies, netrc or CA bundle from the environment
-    # One session serves every tenant of this thread: never store or replay cookies.
-    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    adapter = _GuardedAdapter()
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
-
-
 _local = threading.local()
 
 
-def _session() -> requests.Session:
-    session = getattr(_local, "session", None)
-    if session is None:
-        session = _local.session = _new_session()
-    return session
+def _pools() -> urllib3.PoolManager:
+    """This thread's connection pools (keep-alive per host and TLS policy), guarded connections
+    only. urllib3 directly: requests' session machinery cost more CPU than the request itself."""
+    pools = getattr(_local, "pools", None)
+    if pools is None:
+        pools = _local.pools = urllib3.PoolManager(num_pools=POOL_HOSTS, maxsize=POOL_CONNECTIONS_PER_HOST)
+        pools.pool_classes_by_scheme = {
+            "http": _GuardedHTTPConnectionPool,
+            "https": _GuardedHTTPSConnectionPool,
+        }
+    return pools
 
 
 @functools.lru_cache(maxsize=64)
@@ -243,7 +211,7 @@ def _ssl_context(verify: bool, trusted_certificates_pem: tuple[str, ...]) -> ssl
         context.verify_mode = ssl.CERT_NONE
         return context
     context = ssl.create_default_context()  # system CA store, hostname checks on
-    context.load_verify_locations(cafile=certifi.where())  # what requests trusts by default too
+    context.load_verify_locations(cafile=certifi.where())  # the Mozilla bundle, as most HTTP clients
     if trusted_certificates_pem:
         context.load_verify_locations(cadata="\n".join(trusted_certificates_pem))
         # An imported certificate may be a leaf issued by a private CA: trust it as an anchor.
@@ -251,50 +219,37 @@ def _ssl_context(verify: bool, trusted_certificates_pem: tuple[str, ...]) -> ssl
     return context
 
 
-def _read_limited(response: requests.Response) -> bytes:
+def _read_limited(response: urllib3.BaseHTTPResponse) -> bytes:
     """Read at most OUTBOUND_MAX_RESPONSE_BYTES; a longer body is cut and its connection dropped."""
     limit = settings.OUTBOUND_MAX_RESPONSE_BYTES
-    chunks: list[bytes] = []
-    size = 0
     try:
-        for chunk in response.iter_content(chunk_size=_READ_CHUNK):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                break
+        content = response.read(limit + 1)
+        if len(content) > limit:
+            response.close()
+        return content[:limit]
     finally:
-        response.close()
-    return b"".join(chunks)[:limit]
+        response.release_conn()
 
 
-_INVALID_URL_ERRORS = (
-    requests.exceptions.InvalidURL,
-    requests.exceptions.URLRequired,
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-)
+class _InvalidURL(ValueError):
+    pass
 
 
 def _classify(exc: Exception) -> tuple[str, str, str | None]:
     """(error_kind, human text, blocked address) for an exception raised while sending."""
-    if isinstance(exc, _INVALID_URL_ERRORS):
+    if isinstance(exc, (_InvalidURL, LocationValueError)):
         return "invalid_url", f"Invalid URL: {exc}", None
-    if isinstance(exc, requests.exceptions.InvalidHeader) or not isinstance(exc, requests.RequestException):
+    if not isinstance(exc, HTTPError):
         return "invalid_request", f"Invalid request: {exc}", None
-    # requests wraps urllib3's error, sometimes inside a MaxRetryError.
-    cause = exc.args[0] if exc.args else None
-    if isinstance(cause, MaxRetryError):
-        cause = cause.reason
-    if isinstance(cause, _BlockedConnectionError):
-        return "ssrf_blocked", str(cause.blocked), cause.blocked.address
-    detail = str(getattr(cause, "__cause__", None) or cause or exc)
-    if isinstance(cause, NameResolutionError):
-        return "dns", f"Could not resolve {cause.host}: {detail}", None
-    if isinstance(exc, requests.exceptions.SSLError):
+    if isinstance(exc, _BlockedConnectionError):
+        return "ssrf_blocked", str(exc.blocked), exc.blocked.address
+    detail = str(exc.__cause__ or exc)
+    if isinstance(exc, NameResolutionError):
+        return "dns", f"Could not resolve {exc.conn.host}: {detail}", None
+    if isinstance(exc, SSLError):
         return "tls", f"TLS error: {detail}", None
-    if isinstance(exc, requests.Timeout) or (
-        isinstance(cause, Urllib3TimeoutError) and not isinstance(cause, NewConnectionError)
-    ):
+    # urllib3's NewConnectionError is a ConnectTimeoutError: only a real timeout is "timeout".
+    if isinstance(exc, Urllib3TimeoutError) and not isinstance(exc, NewConnectionError):
         return "timeout", f"Timed out: {detail}", None
     return "connection", f"Connection failed: {detail}", None
 
@@ -345,22 +300,29 @@ def send(
     except ssl.SSLError as exc:
         return Outcome(ok=False, error_kind="tls", error=f"Invalid trusted certificate: {exc}")
 
-    session = _session()
+    timeout = urllib3.Timeout(connect=timeout[0], read=timeout[1])
     try:
         for hop in range(MAX_REDIRECTS + 1):
             status = remote_address = None  # a failure describes the hop that failed
-            response = session.request(
-                method,
-                url,
-                headers=headers,
-                data=body,
-                allow_redirects=False,
-                stream=True,
-                timeout=timeout,
-                verify=context,
+            target = parse_url(url)
+            if target.scheme not in ("http", "https") or not target.host:
+                raise _InvalidURL(f"{url!r} is not an absolute http(s) URL")
+            pool = _pools().connection_from_url(
+                url, pool_kwargs={"ssl_context": context} if target.scheme == "https" else None
             )
-            status = response.status_code
-            remote_address = getattr(response.raw.connection, "remote_address", None)
+            response = pool.urlopen(
+                method,
+                target.request_uri,
+                body=body or None,
+                headers=headers,
+                retries=False,
+                redirect=False,
+                assert_same_host=False,
+                timeout=timeout,
+                preload_content=False,
+            )
+            status = response.status
+            remote_address = getattr(response.connection, "remote_address", None)
             content = _read_limited(response)
             location = response.headers.get("Location")
             if status not in REDIRECT_STATUSES or not location:
@@ -374,7 +336,7 @@ def send(
                 )
             if hop < MAX_REDIRECTS:
                 method, url, headers, body = _redirect_request(method, url, location, status, headers, body)
-    except (requests.RequestException, ValueError) as exc:
+    except (HTTPError, ValueError) as exc:
         kind, text, blocked_address = _classify(exc)
         return Outcome(
             ok=False,
