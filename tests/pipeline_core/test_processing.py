@@ -7,9 +7,10 @@ from django.db import connection, transaction
 
 from deliveries.models import IncomingMessage, OutgoingMessage
 from deliveries.processing import incoming_process
+from deliveries.tasks import process_batch
 from destinations.models import Destination
 from tests.pipeline_core.conftest import accept
-from tests.routing_factories import DestinationFactory
+from tests.routing_factories import DestinationFactory, InputFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +65,18 @@ def test_a_message_another_worker_is_processing_is_skipped_not_waited_for(route)
     busy.refresh_from_db()
     assert busy.status == IncomingMessage.Status.RECEIVED
     assert len(incoming_process(incoming_ids=[busy.pk])) == 1
+
+
+def test_a_message_that_fails_to_process_does_not_hold_up_its_batch(account_a, route, caplog):
+    input_, _ = route
+    poisoned = InputFactory(account=account_a)
+    broken = DestinationFactory(account=account_a, input=poisoned)
+    Destination.objects.filter(pk=broken.pk).update(event_filters=[5])  # event matching raises
+    bad, good = accept(poisoned), accept(input_)
+
+    process_batch([bad.pk, good.pk])
+
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert (bad.status, good.status) == ("received", "processed")
+    assert "trying each alone" in caplog.text
