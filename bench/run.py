@@ -18,6 +18,9 @@ prints a table, writes ``bench/results/latest.json`` and stops everything it sta
 4. Recipes: ``bench/recipes.py``, when it exists.
 5. Memory: peak RSS (VmHWM) of the web and worker processes after figure 2.
 
+``--only ingest`` (or ``e2e``, ``recipes``) runs only those figures: figure 1 alone starts neither the
+sink nor Celery, and writes ``latest-ingest.json`` (only a full run writes ``latest.json``).
+
 ``--profile`` also samples the gunicorn workers (ingest at 64 connections) and the Celery workers
 (the end-to-end burst) with py-spy and prints where their CPU time goes (bench/results/profile-*).
 """
@@ -56,6 +59,7 @@ DB_NAME = os.environ.get("BENCH_DB", "hr_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 BODY_BYTES = 1024
 USE_WRK = bool(shutil.which("wrk"))
+FIGURES = ("ingest", "e2e", "recipes")
 
 
 def free_port() -> int:
@@ -269,9 +273,9 @@ def retire(input) -> int:
     from deliveries.models import IncomingMessage, OutgoingMessage
 
     now = timezone.now()
-    IncomingMessage.objects.filter(
-        input=input, status__in=[IncomingMessage.Status.RECEIVED, IncomingMessage.Status.PROCESSING]
-    ).update(status=IncomingMessage.Status.PROCESSED, lease_until=None, processed_at=now)
+    IncomingMessage.objects.filter(input=input, status=IncomingMessage.Status.RECEIVED).update(
+        status=IncomingMessage.Status.PROCESSED, lease_until=None, processed_at=now
+    )
     left = OutgoingMessage.objects.filter(
         incoming__input=input, status=OutgoingMessage.Status.PENDING
     ).update(
@@ -383,6 +387,102 @@ def delivery_run(
         "hang_receipts": hang_receipts,
         "left_undelivered": retire(input),
     }
+
+
+def figures_delivery(
+    args, stack: Stack, base: str, sink: str, logs: Path, world: dict, web_pid: int, profiler
+) -> dict:
+    """Figures 2, 3 and 5: the sink and the Celery workers are started for them (and stopped)."""
+    stack.start("sink", [sys.executable, "-m", "bench.sink", str(sink.rsplit(":", 1)[1])])
+    wait_for(lambda: http_get(f"{sink}/_stats") is not None, "the sink")
+    results: dict = {}
+    print("bench: figure 2 reference (requests.Session x4 -> sink)", flush=True)
+    results["sink_reference"] = load.session_loop(
+        f"{sink}/reference", threads=4, seconds=args.reference_seconds
+    )
+    workers = []
+    for number in range(args.celery_workers):
+        workers.append(
+            stack.start(
+                f"celery-{number}",
+                [
+                    str(BIN / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool",
+                    "threads",
+                    "--concurrency",
+                    str(args.celery_threads),
+                    "--loglevel",
+                    "WARNING",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                    "-n",
+                    f"bench{number}@%h",
+                ],
+            )
+        )
+    from config.celery import app
+
+    wait_for(lambda: len(app.control.ping(timeout=1.0)) == args.celery_workers, "the Celery workers", 60)
+    profiler.targets["delivery"] = [worker.pid for worker in workers]
+
+    print(f"bench: figure 2 burst ({args.messages} messages x 3 destinations)", flush=True)
+    with profiler("delivery"):
+        burst = delivery_run(
+            args,
+            base,
+            sink,
+            logs,
+            world["burst"],
+            rate=None,
+            count=args.messages,
+            within=args.burst_send_limit,
+            drain_for=args.burst_drain,
+        )
+    paced_count = int(args.rate * args.paced_seconds)
+    print(f"bench: figure 2 latency ({paced_count} messages at {args.rate:.0f}/s)", flush=True)
+    paced = delivery_run(
+        args,
+        base,
+        sink,
+        logs,
+        world["paced"],
+        rate=args.rate,
+        count=paced_count,
+        within=2 * args.paced_seconds,
+        drain_for=args.paced_drain,
+    )
+    results["end_to_end"] = {"burst": burst, "paced": paced}
+    results["memory"] = {
+        "web_mib": max(peak_rss_kib(pid) for pid in children(web_pid)) / 1024,
+        "worker_mib": max(peak_rss_kib(worker.pid) for worker in workers) / 1024,
+    }
+
+    print("bench: figure 3 (the latency run with a 4th destination hanging 30 s)", flush=True)
+    with_hang = delivery_run(
+        args,
+        base,
+        sink,
+        logs,
+        world["isolated"],
+        rate=args.rate,
+        count=paced_count,
+        within=2 * args.paced_seconds,
+        drain_for=args.paced_drain,
+    )
+    results["isolation"] = {
+        "with_hang": with_hang,
+        "without_hang_p99_ms": paced["latency"]["p99_ms"],
+        "ratio": round(with_hang["latency"]["p99_ms"] / max(paced["latency"]["p99_ms"], 0.1), 2),
+    }
+    for name in list(stack.processes):
+        if name.startswith("celery"):
+            stack.stop(name, grace=5.0)
+
+    return results
 
 
 def peak_rss_kib(pid: int) -> int:
@@ -549,7 +649,7 @@ def machine() -> dict:
 
 def table(results: dict) -> str:
     rows = [("figure", "measured", "reference (same run)", "ratio", "target", "met", "check")]
-    for connections, f in results["ingest"].items():
+    for connections, f in results.get("ingest", {}).items():
         g, t = f["gateway"], f["trivial"]
         rows.append(
             (
@@ -562,42 +662,43 @@ def table(results: dict) -> str:
                 "all stored" if f["all_accepted_stored"] else "LOST",
             )
         )
-    burst, paced = results["end_to_end"]["burst"], results["end_to_end"]["paced"]
-    reference = results["sink_reference"]["per_second"]
-    rows.append(
-        (
-            f"2 e2e throughput, {burst['accepted']} msgs x {burst['destinations']}",
-            f"{burst['deliveries_per_second']:.0f} deliveries/s over {burst['seconds']:.0f} s",
-            f"requests.Session x4 {reference:.0f}/s",
-            f"{burst['deliveries_per_second'] / reference:.2f}",
-            ">= 1000/s",
-            yes(burst["deliveries_per_second"] >= 1000),
-            check(burst),
+    if "end_to_end" in results:
+        burst, paced = results["end_to_end"]["burst"], results["end_to_end"]["paced"]
+        reference = results["sink_reference"]["per_second"]
+        rows.append(
+            (
+                f"2 e2e throughput, {burst['accepted']} msgs x {burst['destinations']}",
+                f"{burst['deliveries_per_second']:.0f} deliveries/s over {burst['seconds']:.0f} s",
+                f"requests.Session x4 {reference:.0f}/s",
+                f"{burst['deliveries_per_second'] / reference:.2f}",
+                ">= 1000/s",
+                yes(burst["deliveries_per_second"] >= 1000),
+                check(burst),
+            )
         )
-    )
-    rows.append(
-        (
-            f"2 e2e latency, {paced['offered_per_second']:.0f} msg/s offered",
-            f"p50 {paced['latency']['p50_ms']:.0f} p99 {paced['latency']['p99_ms']:.0f} ms",
-            f"(sent {paced['sent_per_second']:.0f} msg/s, {paced['deliveries_per_second']:.0f} deliveries/s)",
-            "",
-            "p99 < 150 ms",
-            yes(paced["latency"]["p99_ms"] < 150),
-            check(paced),
+        rows.append(
+            (
+                f"2 e2e latency, {paced['offered_per_second']:.0f} msg/s offered",
+                f"p50 {paced['latency']['p50_ms']:.0f} p99 {paced['latency']['p99_ms']:.0f} ms",
+                f"(sent {paced['sent_per_second']:.0f} msg/s, {paced['deliveries_per_second']:.0f} deliveries/s)",
+                "",
+                "p99 < 150 ms",
+                yes(paced["latency"]["p99_ms"] < 150),
+                check(paced),
+            )
         )
-    )
-    isolation = results["isolation"]
-    rows.append(
-        (
-            "3 isolation, + a destination hanging 30 s",
-            f"fast p99 {isolation['with_hang']['latency']['p99_ms']:.0f} ms",
-            f"without it: p99 {isolation['without_hang_p99_ms']:.0f} ms",
-            f"{isolation['ratio']:.2f}",
-            "<= 1.1x",
-            yes(isolation["ratio"] <= 1.1),
-            check(isolation["with_hang"]),
+        isolation = results["isolation"]
+        rows.append(
+            (
+                "3 isolation, + a destination hanging 30 s",
+                f"fast p99 {isolation['with_hang']['latency']['p99_ms']:.0f} ms",
+                f"without it: p99 {isolation['without_hang_p99_ms']:.0f} ms",
+                f"{isolation['ratio']:.2f}",
+                "<= 1.1x",
+                yes(isolation["ratio"] <= 1.1),
+                check(isolation["with_hang"]),
+            )
         )
-    )
     recipes = results.get("recipes") or {}
     warm, cold = recipes.get("warm, message form"), recipes.get("cold (fresh V8 context), message form")
     if warm:
@@ -612,18 +713,19 @@ def table(results: dict) -> str:
                 "",
             )
         )
-    memory = results["memory"]
-    rows.append(
-        (
-            "5 peak RSS after figure 2",
-            f"web {memory['web_mib']:.0f} MiB, worker {memory['worker_mib']:.0f} MiB",
-            "",
-            "",
-            "",
-            "",
-            "",
+    if "memory" in results:
+        memory = results["memory"]
+        rows.append(
+            (
+                "5 peak RSS after figure 2",
+                f"web {memory['web_mib']:.0f} MiB, worker {memory['worker_mib']:.0f} MiB",
+                "",
+                "",
+                "",
+                "",
+                "",
+            )
         )
-    )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -650,8 +752,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--web-workers", type=int, default=4)
-    parser.add_argument("--web-threads", type=int, default=1, help="> 1: gunicorn's gthread worker")
+    # gthread: a thread waiting for its commit (or a sync relay) leaves the process to the others,
+    # and concurrent rows share one commit (core.group_commit); one process per core here.
+    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-threads", type=int, default=16, help="> 1: gunicorn's gthread worker")
     parser.add_argument("--celery-workers", type=int, default=1, help="Celery worker processes")
     parser.add_argument("--celery-threads", type=int, default=32, help="threads per Celery worker")
     parser.add_argument("--max-in-flight", type=int, default=8, help="DESTINATION_MAX_IN_FLIGHT")
@@ -666,6 +770,13 @@ def main() -> None:
     parser.add_argument("--burst-drain", type=float, default=100.0, help="wait at most this for receipts")
     parser.add_argument("--paced-drain", type=float, default=60.0, help="wait at most this for receipts")
     parser.add_argument("--reference-seconds", type=float, default=5.0)
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=FIGURES,
+        default=FIGURES,
+        help="run only these figures (e2e: 2, 3 and 5, with the sink and Celery; ingest alone needs neither)",
+    )
     parser.add_argument("--profile", action="store_true", help="py-spy the ingest and delivery paths")
     parser.add_argument("--keep-db", action="store_true", help="leave the hr_bench database behind")
     parser.add_argument("--no-wrk", action="store_true", help="figure 1 with the Python load generator")
@@ -693,7 +804,6 @@ def main() -> None:
         sink_port, web_port = free_port(), free_port()
         sink, base = f"http://127.0.0.1:{sink_port}", f"http://127.0.0.1:{web_port}"
         world = create_world(sink)
-        stack.start("sink", [sys.executable, "-m", "bench.sink", str(sink_port)])
         web = [
             str(BIN / "gunicorn"),
             "config.wsgi",
@@ -705,106 +815,25 @@ def main() -> None:
             "2048",
         ]
         if args.web_threads > 1:
-            web += ["--worker-class", "gthread", "--threads", str(args.web_threads)]
+            # No keep-alive: a kept connection stays with the worker that accepted it, so the load
+            # splits unevenly between the workers (wrk at 64 connections: half the throughput).
+            web += ["--worker-class", "gthread", "--threads", str(args.web_threads), "--keep-alive", "0"]
         gunicorn = stack.start("gunicorn", web)
-        wait_for(lambda: http_get(f"{sink}/_stats") is not None, "the sink")
         wait_for(lambda: http_get(f"{base}/bench/trivial") is not None, "gunicorn")
         wait_for(lambda: len(children(gunicorn.pid)) == args.web_workers, "gunicorn's workers")
         profiler = Profiler(args.profile)
         profiler.targets["ingest"] = children(gunicorn.pid)
-        print(f"bench: setup done in {time.monotonic() - started:.0f} s; figure 1 (ingest)", flush=True)
 
-        results: dict = {"ingest": figure_ingest(args, base, world["ingest"], profiler)}
-        retire(world["ingest"])
-
-        print("bench: figure 2 reference (requests.Session x4 -> sink)", flush=True)
-        results["sink_reference"] = load.session_loop(
-            f"{sink}/reference", threads=4, seconds=args.reference_seconds
-        )
-        workers = []
-        for number in range(args.celery_workers):
-            workers.append(
-                stack.start(
-                    f"celery-{number}",
-                    [
-                        str(BIN / "celery"),
-                        "-A",
-                        "config",
-                        "worker",
-                        "--pool",
-                        "threads",
-                        "--concurrency",
-                        str(args.celery_threads),
-                        "--loglevel",
-                        "WARNING",
-                        "--without-gossip",
-                        "--without-mingle",
-                        "--without-heartbeat",
-                        "-n",
-                        f"bench{number}@%h",
-                    ],
-                )
-            )
-        from config.celery import app
-
-        wait_for(lambda: len(app.control.ping(timeout=1.0)) == args.celery_workers, "the Celery workers", 60)
-        profiler.targets["delivery"] = [worker.pid for worker in workers]
-
-        print(f"bench: figure 2 burst ({args.messages} messages x 3 destinations)", flush=True)
-        with profiler("delivery"):
-            burst = delivery_run(
-                args,
-                base,
-                sink,
-                logs,
-                world["burst"],
-                rate=None,
-                count=args.messages,
-                within=args.burst_send_limit,
-                drain_for=args.burst_drain,
-            )
-        paced_count = int(args.rate * args.paced_seconds)
-        print(f"bench: figure 2 latency ({paced_count} messages at {args.rate:.0f}/s)", flush=True)
-        paced = delivery_run(
-            args,
-            base,
-            sink,
-            logs,
-            world["paced"],
-            rate=args.rate,
-            count=paced_count,
-            within=2 * args.paced_seconds,
-            drain_for=args.paced_drain,
-        )
-        results["end_to_end"] = {"burst": burst, "paced": paced}
-        results["memory"] = {
-            "web_mib": max(peak_rss_kib(pid) for pid in children(gunicorn.pid)) / 1024,
-            "worker_mib": max(peak_rss_kib(worker.pid) for worker in workers) / 1024,
-        }
-
-        print("bench: figure 3 (the latency run with a 4th destination hanging 30 s)", flush=True)
-        with_hang = delivery_run(
-            args,
-            base,
-            sink,
-            logs,
-            world["isolated"],
-            rate=args.rate,
-            count=paced_count,
-            within=2 * args.paced_seconds,
-            drain_for=args.paced_drain,
-        )
-        results["isolation"] = {
-            "with_hang": with_hang,
-            "without_hang_p99_ms": paced["latency"]["p99_ms"],
-            "ratio": round(with_hang["latency"]["p99_ms"] / max(paced["latency"]["p99_ms"], 0.1), 2),
-        }
-        for name in list(stack.processes):
-            if name.startswith("celery"):
-                stack.stop(name, grace=5.0)
-
+        print(f"bench: setup done in {time.monotonic() - started:.0f} s", flush=True)
+        results: dict = {}
+        if "ingest" in args.only:
+            print("bench: figure 1 (ingest)", flush=True)
+            results["ingest"] = figure_ingest(args, base, world["ingest"], profiler)
+        if "e2e" in args.only:
+            retire(world["ingest"])  # not for the Celery workers about to start
+            results.update(figures_delivery(args, stack, base, sink, logs, world, gunicorn.pid, profiler))
         recipes = ROOT / "bench" / "recipes.py"
-        if recipes.exists():
+        if "recipes" in args.only and recipes.exists():
             print("bench: figure 4 (bench/recipes.py)", flush=True)
             results["recipes"] = run_recipes(recipes)
 
@@ -823,12 +852,14 @@ def main() -> None:
         results["revision"] = revision()
         results["taken_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         results["wall_seconds"] = round(time.monotonic() - started, 1)
-        (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+        # A partial run (--only) never overwrites the full run's latest.json.
+        name = "latest.json" if set(args.only) == set(FIGURES) else f"latest-{'-'.join(args.only)}.json"
+        (RESULTS / name).write_text(json.dumps(results, indent=2) + "\n")
         print(
             f"\nrevision {results['revision']}; load average at start {load_at_start[0]:.1f}, at end {os.getloadavg()[0]:.1f}"
         )
         print(table(results))
-        print(f"\nbench: {results['wall_seconds']:.0f} s; wrote bench/results/latest.json")
+        print(f"\nbench: {results['wall_seconds']:.0f} s; wrote bench/results/{name}")
     finally:
         stack.stop_all()
         from django.db import connections

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from core.errors import Conflict
+from core.group_commit import group_commit
 from deliveries.delivery import outgoing_deliver_and_enqueue
 from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
 from deliveries.processing import incoming_process
@@ -36,11 +37,15 @@ def incoming_accept(
 ) -> IncomingMessage:
     """Store a request the gateway accepted: one INSERT, committed when this returns. The
     dispatcher hands ``received`` messages to processing (filtered and unauthenticated ones are
-    only logged); a sync message is leased to the gateway, which processes it inline."""
+    only logged); a sync message is leased to the gateway, which processes it inline.
+
+    The gateway's hot path: a plain INSERT rather than ``objects.create`` (whose query compiler and
+    signals cost more CPU than the rest of the request), grouped with the rows other threads of this
+    process insert at the same moment (one statement, one commit; core.group_commit)."""
     now = timezone.now()
     received = status == IncomingMessage.Status.RECEIVED
     sync = received and input.delivery_mode == Input.DeliveryMode.SYNC
-    return IncomingMessage.objects.create(
+    incoming = IncomingMessage(
         account_id=input.account_id,
         bucket_id=input.bucket_id,
         input=input,
@@ -58,6 +63,8 @@ def incoming_accept(
         lease_until=now + timedelta(seconds=settings.PROCESSING_LEASE_SECONDS) if sync else None,
         processed_at=None if received else now,
     )
+    group_commit(IncomingMessage).insert(incoming)
+    return incoming
 
 
 def incoming_relay_sync(*, incoming: IncomingMessage) -> Attempt | None:

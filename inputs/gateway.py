@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import math
 import re
+import threading
 import time
 from urllib.parse import quote
 
@@ -46,6 +47,11 @@ validate_target_url = URLValidator(schemes=["http", "https"])
 INPUT_CACHE_SIZE = 10_000
 _inputs: dict[tuple[str, str], tuple[float, Input | None]] = {}
 _local_counts: dict[str, int] = {}
+RATE_LIMIT_LEASE_SHARE = 64
+RATE_LIMIT_LEASE_MAX = 100
+# input id -> (window, tokens left in this process's lease; -1: the window is used up)
+_leases: dict[str, tuple[int, int]] = {}
+_leases_lock = threading.Lock()
 
 
 class Refused(Exception):
@@ -102,25 +108,45 @@ def _target_url(input: Input, raw_target: str) -> str:
 
 
 def _over_rate_limit(input: Input) -> int:
-    """Seconds the sender should wait (0: go on). A fixed one-second window per input, counted
-    in Redis (one round trip) so the limit holds across every web process; in process without
-    Redis (the embedded default runs one web server)."""
+    """Seconds the sender should wait (0: go on). A fixed one-second window per input, counted in
+    Redis so the limit holds across every web process (in process without Redis: the embedded
+    default runs one web server).
+
+    A process takes its tokens in leases of 1/RATE_LIMIT_LEASE_SHARE of the limit (one Redis round
+    trip per lease, not per request) and remembers a window that is used up, so neither a busy input
+    nor one over its limit costs a round trip per request. Never more than the limit is accepted;
+    when the limit is reached, tokens other processes leased but did not use may refuse a few
+    requests early (1 token per lease at a limit under RATE_LIMIT_LEASE_SHARE: exact)."""
     now = time.time()
     window = int(now)
+    limit = settings.INGEST_RATE_LIMIT_PER_SECOND
+    with _leases_lock:
+        lease_window, left = _leases.get(input.pk, (0, 0))
+        if lease_window == window and left:
+            _leases[input.pk] = (window, left - 1 if left > 0 else left)
+            return 0 if left > 0 else _retry_after(window, now)
+    size = max(1, min(limit // RATE_LIMIT_LEASE_SHARE, RATE_LIMIT_LEASE_MAX))
     key = f"ingest:{input.pk}:{window}"
     client = redis_client()
     try:
         if client is None:
-            count = _local_counts[key] = _local_counts.get(key, 0) + 1
+            total = _local_counts[key] = _local_counts.get(key, 0) + size
             if len(_local_counts) > INPUT_CACHE_SIZE:
                 _local_counts.clear()
         else:
-            count, _ = client.pipeline(transaction=False).incr(key).expire(key, 5).execute()
+            total, _ = client.pipeline(transaction=False).incrby(key, size).expire(key, 5).execute()
     except redis.RedisError:  # the limit protects the platform; an unreachable Redis must not stop ingest
         logger.warning("ingest rate limit skipped: Redis is unavailable", exc_info=True)
         return 0
-    if count <= settings.INGEST_RATE_LIMIT_PER_SECOND:
-        return 0
+    granted = min(size, limit - (total - size))
+    with _leases_lock:
+        if len(_leases) >= INPUT_CACHE_SIZE:
+            _leases.clear()
+        _leases[input.pk] = (window, granted - 1 if granted > 0 else -1)  # -1: used up
+    return 0 if granted > 0 else _retry_after(window, now)
+
+
+def _retry_after(window: int, now: float) -> int:
     return max(1, math.ceil(window + 1 - now))
 
 

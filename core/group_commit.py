@@ -1,0 +1,120 @@
+"""Group commit: rows that the threads of one process insert at the same moment are written by one
+INSERT of many rows and one commit, and each caller returns only once its own row is committed.
+
+It serves the ingest gateway, where one process (gunicorn's gthread worker) answers many webhooks
+at once and each answer must wait for its row's commit. One commit per row costs PostgreSQL a
+transaction and a WAL flush each, and the process a round trip each; grouped, those costs are
+shared by every row of the group.
+
+There is no writer thread and no delay: the first caller that finds nobody writing becomes the
+leader, takes every row waiting (its own included), writes them on its own database connection
+and wakes their callers; rows arriving meanwhile wait for the next leader. A lone caller therefore
+writes its row at once, exactly as a plain INSERT would. A caller inside a transaction writes its
+row in that transaction (nobody else's rows may commit or roll back with it)."""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+
+from django.db import DatabaseError, connection, models
+
+# Rows per INSERT: bounded so a statement stays well under any database's parameter limit.
+MAX_ROWS = 50
+
+
+class _Row:
+    __slots__ = ("done", "error", "params")
+
+    def __init__(self, params: list) -> None:
+        self.params = params
+        self.done = False
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """The rows of one model waiting to be inserted by this process."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
+        self.fields = model._meta.concrete_fields
+        self.waiting: list[_Row] = []
+        self.leading = False
+        self.changed = threading.Condition()
+
+    def insert(self, instance: models.Model) -> None:
+        """INSERT ``instance`` (every column, values adapted by their fields as the ORM does);
+        committed when this returns, unless the caller is inside a transaction."""
+        row = _Row(
+            [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in self.fields]
+        )
+        if connection.in_atomic_block:
+            self._execute([row])
+        else:
+            group = self._wait_for_commit_or_lead(row)
+            if group:
+                self._lead(group)
+        instance._state.adding, instance._state.db = False, connection.alias
+        if row.error is not None:
+            raise row.error
+
+    def _wait_for_commit_or_lead(self, row: _Row) -> list[_Row]:
+        """Queue ``row``; return once another leader wrote it (``[]``), or with the group this
+        caller is to write, ``row`` first."""
+        with self.changed:
+            self.waiting.append(row)
+            while self.leading and not row.done:
+                self.changed.wait()
+            if row.done:
+                return []
+            self.leading = True
+            self.waiting.remove(row)
+            group, self.waiting = [row, *self.waiting[: MAX_ROWS - 1]], self.waiting[MAX_ROWS - 1 :]
+            return group
+
+    def _lead(self, group: list[_Row]) -> None:
+        try:
+            try:
+                self._execute(group)
+            except DatabaseError:
+                if len(group) == 1:
+                    raise
+                # One bad row must not fail the others: each row alone, with its own outcome.
+                for row in group:
+                    try:
+                        self._execute([row])
+                    except DatabaseError as error:
+                        row.error = error
+        except BaseException as error:
+            for row in group:
+                row.error = row.error or error
+        finally:
+            with self.changed:
+                for row in group:
+                    row.done = True
+                self.leading = False
+                self.changed.notify_all()
+
+    def _execute(self, rows: list[_Row]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _insert_sql(self.model, connection.vendor, len(rows)), [p for row in rows for p in row.params]
+            )
+
+
+@cache
+def _insert_sql(model: type[models.Model], vendor: str, rows: int) -> str:
+    quote = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    values = "({})".format(", ".join(["%s"] * len(fields)))
+    return "INSERT INTO {} ({}) VALUES {}".format(  # noqa: S608 (names from the model, values as parameters)
+        quote(model._meta.db_table),
+        ", ".join(quote(field.column) for field in fields),
+        ", ".join([values] * rows),
+    )
+
+
+@cache
+def group_commit(model: type[models.Model]) -> GroupCommit:
+    """The process's one GroupCommit of ``model``."""
+    return GroupCommit(model)
