@@ -267,20 +267,33 @@ def figure_ingest(args, base: str, input, profiler) -> dict:
 def retire(input) -> int:
     """Take what is left of a run out of the pipeline's way, so the next run starts from an empty
     one: unprocessed messages become processed, undelivered ones failed, and the broker is
-    flushed. Returns how many outgoing messages were left undelivered."""
+    flushed. Returns how many outgoing messages were left undelivered.
+
+    The workers are still running: these bulk UPDATEs can deadlock with their transactions, and
+    are tried again (PostgreSQL aborts one side of a deadlock)."""
+    from django.db import OperationalError, transaction
     from django.utils import timezone
 
     from deliveries.models import IncomingMessage, OutgoingMessage
 
-    now = timezone.now()
-    IncomingMessage.objects.filter(input=input, status=IncomingMessage.Status.RECEIVED).update(
-        status=IncomingMessage.Status.PROCESSED, lease_until=None, processed_at=now
-    )
-    left = OutgoingMessage.objects.filter(
-        incoming__input=input, status=OutgoingMessage.Status.PENDING
-    ).update(
-        status=OutgoingMessage.Status.FAILED, error="bench: left at the end of the run", completed_at=now
-    )
+    for tries_left in reversed(range(5)):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                IncomingMessage.objects.filter(input=input, status=IncomingMessage.Status.RECEIVED).update(
+                    status=IncomingMessage.Status.PROCESSED, lease_until=None, processed_at=now
+                )
+                left = OutgoingMessage.objects.filter(
+                    incoming__input=input, status=OutgoingMessage.Status.PENDING
+                ).update(
+                    status=OutgoingMessage.Status.FAILED,
+                    error="bench: left at the end of the run",
+                    completed_at=now,
+                )
+            break
+        except OperationalError:
+            if not tries_left:
+                raise
     flush_redis()
     return left
 

@@ -19,6 +19,8 @@ from functools import cache
 
 from django.db import DatabaseError, connection, models
 
+from core.db import insert_sql, row_params
+
 # Rows per INSERT: bounded so a statement stays well under any database's parameter limit.
 MAX_ROWS = 50
 
@@ -37,7 +39,6 @@ class GroupCommit:
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
-        self.fields = model._meta.concrete_fields
         self.waiting: list[_Row] = []
         self.leading = False
         self.changed = threading.Condition()
@@ -45,9 +46,7 @@ class GroupCommit:
     def insert(self, instance: models.Model) -> None:
         """INSERT ``instance`` (every column, values adapted by their fields as the ORM does);
         committed when this returns, unless the caller is inside a transaction."""
-        row = _Row(
-            [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in self.fields]
-        )
+        row = _Row(row_params(instance))
         if connection.in_atomic_block:
             self._execute([row])
         else:
@@ -97,21 +96,7 @@ class GroupCommit:
 
     def _execute(self, rows: list[_Row]) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(
-                _insert_sql(self.model, connection.vendor, len(rows)), [p for row in rows for p in row.params]
-            )
-
-
-@cache
-def _insert_sql(model: type[models.Model], vendor: str, rows: int) -> str:
-    quote = connection.ops.quote_name
-    fields = model._meta.concrete_fields
-    values = "({})".format(", ".join(["%s"] * len(fields)))
-    return "INSERT INTO {} ({}) VALUES {}".format(  # noqa: S608 (names from the model, values as parameters)
-        quote(model._meta.db_table),
-        ", ".join(quote(field.column) for field in fields),
-        ", ".join([values] * rows),
-    )
+            cursor.execute(insert_sql(self.model, len(rows)), [p for row in rows for p in row.params])
 
 
 @cache

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from core.db import insert_rows, update_rows
 from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
 from deliveries.queue import enqueue_deliver
 from deliveries.selectors import certificate_for_url
@@ -296,7 +297,7 @@ def _prepare(outgoing_ids: list[str]) -> tuple[list[_Prepared], dict[str, Next]]
                 to_send.append(_Prepared(outgoing, message, headers, attempt))
         # Parked messages are no longer enqueued: a finishing delivery (or the sweeper) sends them.
         _give_back(parked, enqueued_at=None)
-        Attempt.objects.bulk_create([prepared.attempt for prepared in to_send])
+        insert_rows([prepared.attempt for prepared in to_send])
     return to_send, followups
 
 
@@ -405,14 +406,7 @@ def _record(sent: list[tuple[_Prepared, http_client.Outcome]], unsent: list[_Pre
         attempt.elapsed_ms = outcome.elapsed_ms
         attempt.remote_address = outcome.remote_address or ""
         attempt.finished_at = now
-    # An upsert on the primary key: one statement, where bulk_update's CASE per field and row costs
-    # more CPU than the requests themselves.
-    Attempt.objects.bulk_create(
-        [prepared.attempt for prepared, _ in sent],
-        update_conflicts=True,
-        unique_fields=["id"],
-        update_fields=ATTEMPT_OUTCOME_FIELDS,
-    )
+    update_rows([prepared.attempt for prepared, _ in sent], ATTEMPT_OUTCOME_FIELDS)
     # A destination is failing from its first failure until a delivery succeeds.
     destinations = {prepared.outgoing.destination_id: prepared.outgoing.destination for prepared, _ in sent}
     reached = {prepared.outgoing.destination_id for prepared, outcome in sent if outcome.ok}
