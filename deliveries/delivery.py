@@ -25,7 +25,7 @@ from core.db import insert_rows, update_rows
 from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
 from deliveries.queue import enqueue_deliver
 from deliveries.selectors import certificate_for_url
-from deliveries.throttle import in_flight_exceeded, rate_wait
+from deliveries.throttle import in_flight, rate_wait
 from destinations import http_client, signing
 from destinations.models import Destination
 from destinations.retry import MAX_DELAY_SECONDS, effective_policy, retry_delay
@@ -40,7 +40,7 @@ class Next:
 
     retry_in: float | None = None  # seconds until this message is due again
     then_deliver: str | None = None  # the next FIFO message of the same destination
-    parked: bool = False  # over the destination's in-flight cap: wait for a delivery to finish
+    parked_for: str | None = None  # waits for a free in-flight slot of this destination
     finished_for: str | None = None  # a delivery to this destination finished: wake a parked one
 
 
@@ -263,11 +263,11 @@ def _prepare(outgoing_ids: list[str]) -> tuple[list[_Prepared], dict[str, Next]]
         for destination_id, group in groupby(by_destination, key=lambda outgoing: outgoing.destination_id):
             group = list(group)
             destination = group[0].destination
-            if in_flight_exceeded(destination_id=destination_id):
+            if in_flight(destination_id=destination_id) > settings.DESTINATION_MAX_IN_FLIGHT:  # ours included
                 # The destination holds its share of worker threads (it may be hanging): leave
                 # the threads to other destinations until one of its deliveries finishes.
                 parked += group
-                followups.update((outgoing.pk, Next(parked=True)) for outgoing in group)
+                followups.update((outgoing.pk, Next(parked_for=destination_id)) for outgoing in group)
                 continue
             for index, outgoing in enumerate(group):
                 wait = rate_wait(destination_id=destination_id, rate_limit=destination.rate_limit)
@@ -435,7 +435,9 @@ def _record(sent: list[tuple[_Prepared, http_client.Outcome]], unsent: list[_Pre
     if unsent:
         Attempt.objects.filter(pk__in=[prepared.attempt.pk for prepared in unsent]).delete()
         _give_back([prepared.outgoing for prepared in unsent], enqueued_at=None)
-        followups.update((prepared.outgoing.pk, Next(parked=True)) for prepared in unsent)
+        followups.update(
+            (prepared.outgoing.pk, Next(parked_for=prepared.outgoing.destination_id)) for prepared in unsent
+        )
     return followups
 
 
@@ -505,6 +507,7 @@ def outgoing_deliver_and_enqueue(*, outgoing_ids: list[str], read_timeout: float
     retries: dict[float, list[str]] = defaultdict(list)
     woken: list[str] = []
     finished_for: set[str] = set()
+    parked_for: set[str] = set()
     for outgoing_id, following in followups.items():
         if following.retry_in is not None:
             retries[following.retry_in].append(outgoing_id)
@@ -512,9 +515,18 @@ def outgoing_deliver_and_enqueue(*, outgoing_ids: list[str], read_timeout: float
             woken.append(following.then_deliver)
         if following.finished_for:
             finished_for.add(following.finished_for)
+        if following.parked_for:
+            parked_for.add(following.parked_for)
     for delay, retried in retries.items():
         enqueue_deliver(retried, countdown=delay)
-    for destination_id in finished_for:
+    # A delivery finishing while we parked may have looked for parked messages before ours were
+    # committed: with a slot free now, nobody else would wake them.
+    parked_for = {
+        destination_id
+        for destination_id in parked_for - finished_for
+        if in_flight(destination_id=destination_id) < settings.DESTINATION_MAX_IN_FLIGHT
+    }
+    for destination_id in finished_for | parked_for:
         woken += parked(destination_id=destination_id)
     enqueue_deliver(list(dict.fromkeys(woken)))
 

@@ -4,7 +4,7 @@
   delivery takes the next slot 1/rate after the previous one), kept in Redis with its clock, so
   the limit holds across workers and machines. Without Redis (the embedded default, one worker
   process) the same algorithm runs in process.
-- ``in_flight_exceeded``: a cap on deliveries in flight to one destination, counted from the
+- ``in_flight``: for a cap on deliveries in flight to one destination, counted from the
   leases in PostgreSQL, so a hanging destination can hold at most that many worker threads.
 """
 
@@ -14,7 +14,6 @@ import threading
 import time
 from functools import cache
 
-from django.conf import settings
 from django.utils import timezone
 
 from core.redis import redis_client
@@ -59,11 +58,11 @@ def rate_wait(*, destination_id: str, rate_limit: int | None) -> float:
         return 0.0
 
 
-def in_flight_exceeded(*, destination_id: str) -> bool:
-    """Whether the destination has more deliveries in flight (this claim included) than
-    settings.DESTINATION_MAX_IN_FLIGHT. A claim leases its whole batch with one lease value and
-    sends it one request at a time, so the unexpired leases' distinct values count the requests."""
-    in_flight = (
+def in_flight(*, destination_id: str) -> int:
+    """Deliveries in flight to the destination, counted from the unexpired leases: a claim leases
+    its whole batch with one lease value and sends it one request at a time, so the distinct
+    values count the requests. Capped at settings.DESTINATION_MAX_IN_FLIGHT by the callers."""
+    return (
         OutgoingMessage.objects.filter(
             destination_id=destination_id,
             status=OutgoingMessage.Status.PENDING,
@@ -73,4 +72,3 @@ def in_flight_exceeded(*, destination_id: str) -> bool:
         .distinct()
         .count()
     )
-    return in_flight > settings.DESTINATION_MAX_IN_FLIGHT

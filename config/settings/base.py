@@ -197,7 +197,7 @@ DISPATCH_POLL_SECONDS = env.float("DISPATCH_POLL_SECONDS", default=0.02)
 DESTINATION_MAX_IN_FLIGHT = env.int("DESTINATION_MAX_IN_FLIGHT", default=8)
 # One ``deliver`` task claims up to this many messages of one destination and sends them one after
 # the other on a keep-alive connection, with one commit before and one after the requests.
-DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=10)
+DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=25)
 DESTINATION_DISABLE_AFTER_DAYS = env.int("DESTINATION_DISABLE_AFTER_DAYS", default=5)
 INGEST_RATE_LIMIT_PER_SECOND = env.int("INGEST_RATE_LIMIT_PER_SECOND", default=1000)
 # How long a gateway process may use an input it looked up (a change reaches ingest within it).

@@ -319,7 +319,7 @@ def test_a_timeout_ends_the_batch_for_its_destination_and_parks_the_rest(route, 
         outgoing.refresh_from_db()
         assert (outgoing.attempt_count, outgoing.lease_until, outgoing.enqueued_at) == (0, None, None)
         assert not outgoing.attempts.exists()
-        assert followups[outgoing.pk].parked
+        assert followups[outgoing.pk].parked_for == outgoing.destination_id
 
 
 def test_the_in_flight_cap_counts_a_batch_as_one_request_at_a_time(route, receiver, settings):
