@@ -295,7 +295,8 @@ def _prepare(outgoing_ids: list[str]) -> tuple[list[_Prepared], dict[str, Next]]
                     request_headers=headers,
                 )
                 to_send.append(_Prepared(outgoing, message, headers, attempt))
-        # Parked messages are no longer enqueued: a finishing delivery (or the sweeper) sends them.
+        # Parked messages are no longer enqueued: a finishing delivery, this task once a slot is
+        # free (outgoing_deliver_and_enqueue) or the sweeper sends them.
         _give_back(parked, enqueued_at=None)
         insert_rows([prepared.attempt for prepared in to_send])
     return to_send, followups
@@ -487,10 +488,12 @@ def alert_on_failure(*, destination: Destination, outgoing: OutgoingMessage, err
 
 def parked(*, destination_id: str) -> list[str]:
     """The oldest due messages of a destination waiting for a free in-flight slot (not
-    enqueued), a batch of them."""
+    enqueued), a batch of them, locked until the caller's transaction ends (``SKIP LOCKED``:
+    two deliveries finishing at once wake different messages, and never wait on each other)."""
     now = timezone.now()
     return list(
-        OutgoingMessage.objects.filter(
+        OutgoingMessage.objects.select_for_update(skip_locked=True)
+        .filter(
             Q(lease_until__isnull=True) | Q(lease_until__lt=now),
             destination_id=destination_id,
             status=OutgoingMessage.Status.PENDING,
@@ -526,9 +529,10 @@ def outgoing_deliver_and_enqueue(*, outgoing_ids: list[str], read_timeout: float
         for destination_id in parked_for - finished_for
         if in_flight(destination_id=destination_id) < settings.DESTINATION_MAX_IN_FLIGHT
     }
-    for destination_id in finished_for | parked_for:
-        woken += parked(destination_id=destination_id)
-    enqueue_deliver(list(dict.fromkeys(woken)))
+    with transaction.atomic():
+        for destination_id in finished_for | parked_for:
+            woken += parked(destination_id=destination_id)
+        enqueue_deliver(list(dict.fromkeys(woken)))
 
 
 def _email_after_commit(destination: Destination, subject: str, text: str) -> None:
