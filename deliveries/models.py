@@ -78,7 +78,9 @@ class OutgoingMessage(models.Model):
     attempt_count = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
-    enqueued_at = models.DateTimeField(null=True, blank=True)
+    # When its deliver task is expected to run: a new message's at once; None while it waits for a
+    # free in-flight slot (parked). The sweeper re-sends what is past this by SWEEP_AFTER_SECONDS.
+    enqueued_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
     # Set by a destination recipe (run once); empty means "derive from the incoming message".
     transformed = models.JSONField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -31,14 +31,20 @@ def _message_of(incoming: IncomingMessage) -> Message:
 
 def incoming_process(*, incoming_ids: list[str]) -> list[str]:
     """Run each message's input recipe, then create one outgoing message per active destination
-    whose event filters match: one transaction for the batch, whose row locks are the claim
-    (``FOR UPDATE SKIP LOCKED``: a message another worker is processing is left to it; a worker
-    that dies rolls back, and the dispatcher hands the message out again). Outgoing messages are
-    unique per (incoming, destination). Returns the ids of the outgoing messages to deliver."""
+    whose event filters match: one transaction for the batch, whose row locks are the claim (a
+    worker that dies rolls back, and the dispatcher hands the message out again). Outgoing
+    messages are unique per (incoming, destination). Returns the ids of the outgoing messages to
+    deliver.
+
+    ``FOR UPDATE`` waits, rather than skipping locked rows: a dispatcher's pass may hold a lock on
+    a message it had already dispatched for a moment, and skipping would leave that message
+    unprocessed until its dispatch lease expired. A message another worker processed meanwhile no
+    longer matches ``received`` once the wait is over. Rows are locked in one order (created, id),
+    so two batches never deadlock."""
     now = timezone.now()
     with transaction.atomic():
         incomings = list(
-            IncomingMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            IncomingMessage.objects.select_for_update(of=("self",))
             .select_related("input__recipe")
             .filter(pk__in=incoming_ids, status=IncomingMessage.Status.RECEIVED)
             .order_by("created", "pk")

@@ -53,18 +53,20 @@ def other_worker(incoming_ids: list[str]) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_message_another_worker_is_processing_is_skipped_not_waited_for(route):
+def test_a_message_another_worker_is_processing_is_waited_for_and_not_processed_twice(route):
     input_, _ = route
     busy, free = accept(input_), accept(input_)
 
-    with transaction.atomic(), ThreadPoolExecutor(1) as pool:
-        IncomingMessage.objects.select_for_update().get(pk=busy.pk)  # this worker is processing it
-        processed = pool.submit(other_worker, [busy.pk, free.pk]).result(timeout=10)
+    with ThreadPoolExecutor(1) as pool:
+        with transaction.atomic():
+            (first,) = incoming_process(incoming_ids=[busy.pk])  # this worker holds it, uncommitted
+            other = pool.submit(other_worker, [busy.pk, free.pk])
+            with pytest.raises(TimeoutError):
+                other.result(timeout=0.5)  # the other worker waits for the lock
+        processed = other.result(timeout=10)
 
     assert OutgoingMessage.objects.get(pk__in=processed).incoming_id == free.pk
-    busy.refresh_from_db()
-    assert busy.status == IncomingMessage.Status.RECEIVED
-    assert len(incoming_process(incoming_ids=[busy.pk])) == 1
+    assert OutgoingMessage.objects.filter(incoming=busy).get().pk == first
 
 
 def test_a_message_that_fails_to_process_does_not_hold_up_its_batch(account_a, route, caplog):
