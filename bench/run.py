@@ -457,17 +457,21 @@ def figures_delivery(
         )
     paced_count = int(args.rate * args.paced_seconds)
     print(f"bench: figure 2 latency ({paced_count} messages at {args.rate:.0f}/s)", flush=True)
-    paced = delivery_run(
-        args,
-        base,
-        sink,
-        logs,
-        world["paced"],
-        rate=args.rate,
-        count=paced_count,
-        within=2 * args.paced_seconds,
-        drain_for=args.paced_drain,
-    )
+
+    def paced_run(input) -> dict:
+        return delivery_run(
+            args,
+            base,
+            sink,
+            logs,
+            input,
+            rate=args.rate,
+            count=paced_count,
+            within=2 * args.paced_seconds,
+            drain_for=args.paced_drain,
+        )
+
+    paced = paced_run(world["paced"])
     results["end_to_end"] = {"burst": burst, "paced": paced}
     results["memory"] = {
         "web_mib": max(peak_rss_kib(pid) for pid in children(web_pid)) / 1024,
@@ -475,17 +479,7 @@ def figures_delivery(
     }
 
     print("bench: figure 3 (the latency run with a 4th destination hanging 30 s)", flush=True)
-    with_hang = delivery_run(
-        args,
-        base,
-        sink,
-        logs,
-        world["isolated"],
-        rate=args.rate,
-        count=paced_count,
-        within=2 * args.paced_seconds,
-        drain_for=args.paced_drain,
-    )
+    with_hang = paced_run(world["isolated"])
     results["isolation"] = {
         "with_hang": with_hang,
         "without_hang_p99_ms": paced["latency"]["p99_ms"],

@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    path("", include("inputs.gateway_urls")),
     path("admin/", admin.site.urls),
     path("v1/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("v1/docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
@@ -15,7 +16,6 @@ urlpatterns = [
     path("v1/", include("destinations.urls")),
     path("v1/", include("recipes.urls")),
     path("v1/", include("deliveries.urls")),
-    path("", include("inputs.gateway_urls")),
 ]
 
 handler400 = "core.views.bad_request"

@@ -1,4 +1,7 @@
-"""The gateway's routes, included last at the root: every API route is matched before them."""
+"""The gateway's routes, included first at the root: resolving a webhook's URL past the ~60 API
+routes was about a fifth of a gateway request's CPU. They shadow no API route: a static gateway
+path is ``v1/<name>/IN<32 hex>`` and no two-segment API path takes an input id; no API path starts
+with an input id."""
 
 from __future__ import annotations
 
