@@ -90,11 +90,17 @@ class RecipeError(Exception):
         self.message, self.line, self.column = _utf8(message), line, column
 
 
+# Isolates are created one at a time: two threads creating a process's first isolates at once
+# once aborted a worker inside V8 ("Check failed: !IsConfigurablePoolInitialized()").
+_creating = threading.Lock()
+
+
 class RecipeContext:
     """One V8 isolate with the prelude and one compiled recipe."""
 
     def __init__(self, *, source: str, type: str) -> None:
-        self.racer = MiniRacer()
+        with _creating:
+            self.racer = MiniRacer()
         self.retired = False
         try:
             self.racer.set_hard_memory_limit(settings.RECIPE_MEMORY_LIMIT_MB * 1024 * 1024)
