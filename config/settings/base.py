@@ -19,6 +19,19 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-embedded-default-key-change-me")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 
+# The platform's own apps (the tenancy tests snapshot their tables).
+PROJECT_APPS = [
+    "core",
+    "accounts",
+    "providers",
+    "buckets",
+    "inputs",
+    "destinations",
+    "recipes",
+    "deliveries",
+    "reporting",
+]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -30,15 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "core",
-    "accounts",
-    "providers",
-    "buckets",
-    "inputs",
-    "destinations",
-    "recipes",
-    "deliveries",
-    "reporting",
+    *PROJECT_APPS,
 ]
 
 MIDDLEWARE = [

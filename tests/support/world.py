@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
 
@@ -32,16 +33,6 @@ REGEX_GROUP = re.compile(r"\(\?P<(\w+)>")
 NON_OBJECT_KWARGS = frozenset({"account_id", "bucket_key"})
 # Refused at once on loopback, so a route that delivers never waits on the network.
 UNREACHABLE_URL = "http://127.0.0.1:9/hook"
-SNAPSHOT_APPS = (
-    "accounts",
-    "providers",
-    "buckets",
-    "inputs",
-    "destinations",
-    "recipes",
-    "deliveries",
-    "reporting",
-)
 
 
 def pattern_template(pattern: RoutePattern | RegexPattern) -> str:
@@ -222,7 +213,7 @@ def snapshot() -> dict[str, list[dict]]:
 
     ``ApiToken.last_used`` is left out: authenticating a request legitimately touches it."""
     rows: dict[str, list[dict]] = {}
-    for app_label in SNAPSHOT_APPS:
+    for app_label in settings.PROJECT_APPS:
         for model in apps.get_app_config(app_label).get_models():
             values = list(model.objects.order_by("pk").values())
             for row in values:
