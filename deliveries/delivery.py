@@ -359,8 +359,17 @@ def _outcome(prepared: _Prepared, outcome: http_client.Outcome, now) -> tuple[di
     error = outcome.error or f"HTTP {outcome.status}"
     if outcome.status == 410:
         destination_disable_and_alert(destination=destination, reason="The endpoint answered 410 Gone.")
+    blocked = outcome.error_kind == "ssrf_blocked"
+    if blocked:
+        logger.warning(
+            "delivery blocked by the SSRF guard, not retried: a configuration error outgoing=%s "
+            "destination=%s error=%r",
+            outgoing.pk,
+            destination.pk,
+            error,
+        )
     policy_id, retry_count, interval = effective_policy(destination)
-    if outcome.status == 410 or prepared.attempt.number > retry_count:
+    if outcome.status == 410 or blocked or prepared.attempt.number > retry_count:
         alert_on_failure(destination=destination, outgoing=outgoing, error=error)
         fields = {
             "status": OutgoingMessage.Status.FAILED,
