@@ -16,6 +16,7 @@ from deliveries.delivery import outgoing_deliver_and_enqueue
 from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.queue import enqueue_deliver
+from destinations.models import Destination
 from inputs.models import Input
 
 BULK_RESEND_LIMIT = 10_000
@@ -71,13 +72,21 @@ def incoming_relay_sync(*, incoming: IncomingMessage) -> Attempt | None:
     """Sync mode: process the message and make its first delivery attempt inline.
 
     Returns that attempt (None when nothing was delivered: filtered by destination, dropped by a
-    recipe, or no active destination). Retries after a failure continue in the background."""
+    recipe, or no active destination of the input's own; the account's simple webhooks are
+    delivered in the background). Retries after a failure continue in the background."""
     outgoing_ids = incoming_process(incoming_ids=[incoming.pk])
-    if not outgoing_ids:
+    relayed = (
+        OutgoingMessage.objects.filter(pk__in=outgoing_ids, destination__feed=Destination.Feed.INPUT)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if relayed is None:
+        enqueue_deliver(outgoing_ids)
         return None
-    outgoing_deliver_and_enqueue(outgoing_ids=outgoing_ids[:1], read_timeout=settings.SYNC_DELIVERY_TIMEOUT)
-    enqueue_deliver(outgoing_ids[1:])
-    return Attempt.objects.filter(outgoing_id=outgoing_ids[0]).order_by("-number").first()
+    outgoing_deliver_and_enqueue(outgoing_ids=[relayed], read_timeout=settings.SYNC_DELIVERY_TIMEOUT)
+    enqueue_deliver([outgoing_id for outgoing_id in outgoing_ids if outgoing_id != relayed])
+    return Attempt.objects.filter(outgoing_id=relayed).order_by("-number").first()
 
 
 @transaction.atomic
