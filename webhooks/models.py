@@ -65,6 +65,10 @@ class TriggerWebhook(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def method(self) -> str:
+        return self.destination.message_method or "POST"
+
 
 class TriggerInvocation(OutgoingMessage):
     """A trigger call as the admin lists it: the outgoing message of a trigger webhook's

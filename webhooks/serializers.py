@@ -135,7 +135,7 @@ class TriggerWebhookSerializer(serializers.ModelSerializer):
 
     id = serializers.CharField(source="name", read_only=True)
     url = serializers.CharField(source="destination.endpoint_url", read_only=True)
-    method = serializers.CharField(source="destination.message_method", read_only=True)
+    method = serializers.CharField(read_only=True)
     headers = serializers.SerializerMethodField()
     queryParams = serializers.ListField(
         child=serializers.CharField(), source="query_params", read_only=True

@@ -156,7 +156,7 @@ def trigger_call(
     content_type = next((value for name, value in sent.items() if name.lower() == "content-type"), "")
     if not content_type and default_content_type:
         content_type = sent["Content-Type"] = default_content_type
-    method = destination.message_method or Destination.Method.POST
+    method = trigger.method
     event_type = f"trigger.{trigger.name}"
     now = timezone.now()
     incoming = IncomingMessage(

@@ -185,7 +185,9 @@ def build_world(*, account: Account, user: User, label: str) -> World:
         endpoint_url=UNREACHABLE_URL,
         secret=f"whsec_t{label}",
     )
-    trigger = TriggerWebhook.objects.create(account=account, name=f"trigger-{label}", destination=trigger_destination)
+    trigger = TriggerWebhook.objects.create(
+        account=account, name=f"trigger-{label}", destination=trigger_destination
+    )
     invocation = OutgoingMessage.objects.create(
         account=account,
         incoming=incoming,

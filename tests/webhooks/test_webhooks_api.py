@@ -365,6 +365,6 @@ def test_seed_001s_nodejs_get_signature_matches_the_received_header(owner, recei
     script = tmp_path / "verify.js"
     script.write_text(snippet)
 
-    node = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=60, check=True)  # noqa: S603, S607
+    node = subprocess.run(["node", str(script)], capture_output=True, text=True, timeout=60, check=True)
 
     assert node.stdout.strip() == request.headers["X-Qminder-Signature"]
