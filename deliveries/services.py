@@ -108,10 +108,19 @@ def incoming_reprocess(*, incomings: list[IncomingMessage]) -> list[IncomingMess
     return list(IncomingMessage.objects.filter(pk__in=ids).order_by("created", "pk"))
 
 
+def _refuse_trigger_calls(outgoing_ids: list[str]) -> None:
+    """A trigger call (webhooks.triggers) answered its caller once; the pipeline would send it
+    again without its registered headers. Triggering it again is the way."""
+    calls = OutgoingMessage.objects.filter(pk__in=outgoing_ids, destination__feed=Destination.Feed.TRIGGER)
+    if outgoing_ids and calls.exists():
+        raise Conflict("A trigger call is neither resent nor retried; trigger it again.")
+
+
 @transaction.atomic
 def outgoing_resend(*, originals: QuerySet[OutgoingMessage] | list[OutgoingMessage]) -> list[OutgoingMessage]:
     """New outgoing messages for the same incoming messages and destinations, linked to the
     originals, delivered from scratch (they join a FIFO queue at its end)."""
+    _refuse_trigger_calls([original.pk for original in originals])
     now = timezone.now()
     resends = OutgoingMessage.objects.bulk_create(
         [
@@ -140,7 +149,9 @@ def outgoing_bulk_resend(
     """Resend every outgoing message of the account matching the filter (recovery after an
     outage), oldest first, at most BULK_RESEND_LIMIT at a time. Only the latest message of each
     resend chain counts, so repeating a bulk resend does not deliver twice."""
-    originals = OutgoingMessage.objects.filter(account=account, resends__isnull=True)
+    originals = OutgoingMessage.objects.filter(account=account, resends__isnull=True).exclude(
+        destination__feed=Destination.Feed.TRIGGER
+    )
     if destination_id:
         originals = originals.filter(destination_id=destination_id)
     if status:
@@ -155,6 +166,7 @@ def outgoing_bulk_resend(
 def outgoing_retry(*, outgoing: OutgoingMessage) -> OutgoingMessage:
     """Retry a failed (or still pending) outgoing message now: one more attempt (a failure
     ends it as failed again, its retry schedule having been spent)."""
+    _refuse_trigger_calls([outgoing.pk])
     with transaction.atomic():
         # The status condition sits in the UPDATE so a delivery succeeding meanwhile is not redone.
         retried = (

@@ -137,9 +137,7 @@ class TriggerWebhookSerializer(serializers.ModelSerializer):
     url = serializers.CharField(source="destination.endpoint_url", read_only=True)
     method = serializers.CharField(read_only=True)
     headers = serializers.SerializerMethodField()
-    queryParams = serializers.ListField(
-        child=serializers.CharField(), source="query_params", read_only=True
-    )
+    queryParams = serializers.ListField(child=serializers.CharField(), source="query_params", read_only=True)
     payload_encoding = serializers.SerializerMethodField()
 
     class Meta:

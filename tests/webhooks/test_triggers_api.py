@@ -297,3 +297,19 @@ def test_the_trigger_is_recorded_but_never_fanned_out_to_the_accounts_webhooks(o
     assert len(endpoint.requests) == 1
     assert OutgoingMessage.objects.count() == 1
     assert IncomingMessage.objects.get().status == IncomingMessage.Status.PROCESSED
+
+
+def test_a_trigger_call_is_neither_resent_nor_retried_by_the_pipeline(owner, receiver):
+    register(owner, receiver.url)
+    reference_id = trigger(owner).json()["reference_id"]
+    account = f"/v1/accounts/{owner.account.id}"
+
+    resend = owner.client.post(f"{account}/resend", {"outgoing_message_ids": [reference_id]}, format="json")
+    retry = owner.client.post("/v1/retry", {"outgoing_message_id": reference_id}, format="json")
+    bulk = owner.client.post(f"{account}/resend/bulk", {}, format="json")
+
+    assert resend.status_code == 409
+    assert retry.status_code == 409, retry.content
+    assert bulk.status_code == 201
+    assert bulk.json()["count"] == 0
+    assert OutgoingMessage.objects.count() == 1
