@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -23,6 +24,14 @@ RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "co
 RESPONSE_EXCERPT_CHARACTERS = 1024
 
 
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def validate_webhook_url(value: str) -> str:
     """Seed 001's rules: http(s)://, a host with at least a domain and a top-level part (or an IP
     address, which the SSRF guard judges), at most 512 characters."""
@@ -30,7 +39,7 @@ def validate_webhook_url(value: str) -> str:
         raise serializers.ValidationError(f"At most {MAX_WEBHOOK_URL_LENGTH} characters.")
     validate_endpoint_url(value)
     host = urlsplit(value).hostname or ""
-    if ":" in host or re.fullmatch(r"[0-9.]+", host):
+    if _is_ip_address(host):
         return value
     labels = host.rstrip(".").split(".")
     if (

@@ -79,6 +79,7 @@ def test_a_missing_url_is_error_no_url(owner, body):
         "https://localhost/hook",
         "https://example/hook",
         "https://example.123/hook",
+        "https://1.2/hook",
         "example.com/hook",
         "https://" + "a" * 500 + ".example.com/",
     ],
