@@ -30,6 +30,7 @@ PROJECT_APPS = [
     "recipes",
     "deliveries",
     "reporting",
+    "webhooks",
 ]
 
 INSTALLED_APPS = [
