@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
@@ -116,7 +116,7 @@ def traffic_overview(
     starts = _period_starts(start, end, precision)
     grain = "minute" if precision == "minute" else "hour"
     rows = _rows(accounts=accounts, grain=grain, start=start, end=end, **filters)
-    at = "period" if precision == grain else Trunc("period", precision, tzinfo=UTC)
+    at = F("period") if precision == grain else Trunc("period", precision, tzinfo=UTC)
     sums = {
         point.pop("at"): point
         for point in rows.annotate(at=at).values("at").annotate(**{c: Sum(c) for c in COUNTS}).order_by()
