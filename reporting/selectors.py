@@ -174,4 +174,6 @@ def request_log(
         if delivery:
             log = log.filter(Exists(deliveries.filter(delivery)))
     outgoing = OutgoingMessage.objects.defer("transformed").order_by("created", "pk")
-    return log.prefetch_related(Prefetch("outgoing_messages", queryset=outgoing))
+    return log.defer("body", "headers", "query_string").prefetch_related(
+        Prefetch("outgoing_messages", queryset=outgoing)
+    )
