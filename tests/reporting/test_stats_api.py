@@ -321,3 +321,16 @@ def test_the_summary_rounds_its_range_out_to_whole_hours(owner, january):
         "2026-01-01T11:00:00Z",
         2,
     )
+
+
+def test_a_bucket_includes_its_traffic_summary_when_asked(owner, january):
+    other = InputFactory(account=owner.account)
+    count_at(other, at("2026-01-01 10:20"))
+    url = f"/v1/accounts/{owner.account.pk}/buckets/{january.bucket_id}"
+
+    plain = owner.client.get(url).json()
+    with_stats = owner.client.get(url, {"include_stats": "true", "expand": "true"}).json()
+
+    assert "stats" not in plain
+    assert with_stats["stats"]["incoming"] == 5
+    assert [item["id"] for item in with_stats["inputs"]] == [january.pk]
