@@ -17,8 +17,9 @@ prints a table, writes ``bench/results/latest.json`` and stops everything it sta
 3. Isolation: the paced run again with a 4th destination that hangs 30 s per request.
 4. Recipes: ``bench/recipes.py``, when it exists.
 5. Memory: peak RSS (VmHWM) of the web and worker processes after figure 2.
+6. Reports: ``bench/reports.py``, overview and request log with 1,000,000 messages stored.
 
-``--only ingest`` (or ``e2e``, ``recipes``) runs only those figures: figure 1 alone starts neither the
+``--only ingest`` (or ``e2e``, ``recipes``, ``reports``) runs only those figures: figure 1 alone starts neither the
 sink nor Celery, and writes ``latest-ingest.json`` (only a full run writes ``latest.json``).
 
 ``--profile`` also samples the gunicorn workers (ingest at 64 connections) and the Celery workers
@@ -59,7 +60,7 @@ DB_NAME = os.environ.get("BENCH_DB", "hr_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 BODY_BYTES = 1024
 USE_WRK = bool(shutil.which("wrk"))
-FIGURES = ("ingest", "e2e", "recipes")
+FIGURES = ("ingest", "e2e", "recipes", "reports")
 
 
 def free_port() -> int:
@@ -733,6 +734,24 @@ def table(results: dict) -> str:
                 "",
             )
         )
+    if "reports" in results:
+        r = results["reports"]
+        stored = f"{r['incoming_stored']:,} msgs, {r['attempts_stored']:,} attempts (loaded in {r['load_seconds']:.0f} s)"
+        for label, key in (
+            ("overview, 30 days by hour", "overview_30_days_by_hour_ms"),
+            ("log, first page", "log_first_page_ms"),
+        ):
+            rows.append(
+                (
+                    f"6 {label}",
+                    f"median {r[key]:.0f} ms",
+                    f"trivial view median {r['trivial_view_ms']:.1f} ms",
+                    "",
+                    "median < 300 ms",
+                    yes(r[key] < 300),
+                    stored,
+                )
+            )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [
         " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -777,6 +796,7 @@ def main() -> None:
     parser.add_argument("--burst-drain", type=float, default=100.0, help="wait at most this for receipts")
     parser.add_argument("--paced-drain", type=float, default=60.0, help="wait at most this for receipts")
     parser.add_argument("--reference-seconds", type=float, default=5.0)
+    parser.add_argument("--report-messages", type=int, default=1_000_000, help="figure 6's incoming messages")
     parser.add_argument(
         "--only",
         nargs="+",
@@ -844,6 +864,13 @@ def main() -> None:
         if "recipes" in args.only and recipes.exists():
             print("bench: figure 4 (bench/recipes.py)", flush=True)
             results["recipes"] = run_recipes(recipes)
+        if "reports" in args.only:
+            from bench import reports
+
+            print(
+                f"bench: figure 6 (reports, {args.report_messages:,} messages loaded with COPY)", flush=True
+            )
+            results["reports"] = reports.figure(base, messages=args.report_messages)
 
         results["settings"] = {
             "django_settings": "bench.settings (config.settings.production + /bench/trivial)",

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.fields import BooleanField
+from rest_framework.response import Response
 
 from buckets import selectors, services
 from buckets.serializers import BucketSerializer, ExpandedBucketSerializer
 from core.api import ScopedDetailView, ScopedListCreateView
+from reporting.selectors import report_accounts, traffic_summary
+from reporting.serializers import SummarySerializer
 
 
 class BucketViewMixin:
@@ -27,6 +31,26 @@ class BucketListView(BucketViewMixin, ScopedListCreateView):
 
 class BucketDetailView(BucketViewMixin, ScopedDetailView):
     lookup_url_kwarg = "bucket_id"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("expand", bool),
+            OpenApiParameter(
+                "include_stats", bool, description="Add `stats`: the traffic summary (all history)."
+            ),
+        ]
+    )
+    def get(self, request, *args, **kwargs) -> Response:
+        response = super().get(request, *args, **kwargs)
+        if request.query_params.get("include_stats", "").lower() in BooleanField.TRUE_VALUES:
+            summary = traffic_summary(
+                accounts=report_accounts(account=self.account),
+                start=None,
+                end=None,
+                bucket_id=response.data["id"],
+            )
+            response.data["stats"] = SummarySerializer(summary).data
+        return response
 
     def perform_update(self, serializer):
         services.bucket_update(bucket=serializer.instance, **serializer.validated_data)

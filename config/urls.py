@@ -17,6 +17,7 @@ urlpatterns = [
     path("v1/", include("recipes.urls")),
     path("v1/", include("deliveries.urls")),
     path("v1/", include("webhooks.urls")),
+    path("v1/", include("reporting.urls")),
 ]
 
 handler400 = "core.views.bad_request"

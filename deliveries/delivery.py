@@ -30,6 +30,7 @@ from destinations import http_client, signing
 from destinations.models import Destination
 from destinations.retry import MAX_DELAY_SECONDS, effective_policy, retry_delay
 from recipes.hooks import Message, run_recipe
+from reporting.rollups import traffic_count
 
 logger = logging.getLogger(__name__)
 
@@ -442,6 +443,7 @@ def _record(sent: list[tuple[_Prepared, http_client.Outcome]], unsent: list[_Pre
         released[tuple(sorted(fields.items()))].append(prepared.outgoing)
     for fields, outgoings in released.items():
         _release(outgoings, **dict(fields))
+    traffic_count(attempts=[(p.outgoing, p.attempt, retry_in[p.outgoing.pk] is not None) for p, _ in sent])
     followups = {
         outgoing.pk: Next(
             retry_in=retry_in[outgoing.pk],

@@ -15,6 +15,7 @@ from deliveries.models import IncomingMessage, OutgoingMessage
 from deliveries.queue import enqueue_deliver
 from destinations.models import Destination
 from recipes.hooks import Message, run_recipe
+from reporting.rollups import traffic_count
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ def incoming_process(*, incoming_ids: list[str]) -> list[str]:
             IncomingMessage.objects.filter(pk__in=ids).update(
                 status=status, error=error, lease_until=None, processed_at=now
             )
+        traffic_count(incoming=incomings, outgoing=outgoing)
     return list(
         OutgoingMessage.objects.filter(
             incoming__in=incomings, resent_from__isnull=True, status=OutgoingMessage.Status.PENDING

@@ -18,6 +18,7 @@ from deliveries.processing import incoming_process
 from deliveries.queue import enqueue_deliver
 from destinations.models import Destination
 from inputs.models import Input
+from reporting.rollups import traffic_count
 
 BULK_RESEND_LIMIT = 10_000
 
@@ -64,7 +65,12 @@ def incoming_accept(
         lease_until=now + timedelta(seconds=settings.PROCESSING_LEASE_SECONDS) if sync else None,
         processed_at=None if received else now,
     )
-    group_commit(IncomingMessage).insert(incoming)
+    if received:
+        group_commit(IncomingMessage).insert(incoming)  # counted by processing
+        return incoming
+    with transaction.atomic():  # only logged: counted now
+        group_commit(IncomingMessage).insert(incoming)
+        traffic_count(incoming=[incoming])
     return incoming
 
 
@@ -105,6 +111,7 @@ def incoming_reprocess(*, incomings: list[IncomingMessage]) -> list[IncomingMess
     IncomingMessage.objects.filter(pk__in=ids, status__in=again).update(
         status=IncomingMessage.Status.RECEIVED, error="", lease_until=None, processed_at=None
     )
+    traffic_count(incoming=incomings, sign=-1)  # processing counts them again
     return list(IncomingMessage.objects.filter(pk__in=ids).order_by("created", "pk"))
 
 
@@ -134,6 +141,7 @@ def outgoing_resend(*, originals: QuerySet[OutgoingMessage] | list[OutgoingMessa
             for original in originals
         ]
     )
+    traffic_count(outgoing=resends)
     enqueue_deliver([resend.pk for resend in resends])
     return resends
 

@@ -175,6 +175,21 @@ def test_a_webhook_travels_end_to_end_on_the_embedded_default(stack, receiver: R
     ]
     assert len(receiver.requests) == 1, stack.tail()
 
+    # The reports (rollups upserted by the worker) and the request log work on SQLite too.
+    summary = api.call("GET", f"{account}/stats/summary", 200)
+    assert (summary["incoming"], summary["outgoing"], summary["succeeded"], summary["attempts"]) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    for precision, start in (("hour", "today"), ("month", "this month")):
+        params = {"start_date": start, "end_date": "now", "precision": precision}
+        overview = api.call("GET", f"{account}/stats/overview", 200, params=params)
+        assert sum(point["succeeded"] for point in overview["results"]) == 1, overview
+    log = api.call("GET", f"{account}/log", 200, params={"start_date": "last 24 hours"})
+    assert [entry["id"] for entry in log["results"]] == [sent.json()["id"]]
+
 
 def settled(api: Api, account: str, outgoing_id: str) -> dict:
     """The outgoing message once its outcome is recorded (a commit after the request)."""

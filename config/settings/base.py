@@ -196,6 +196,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deliveries.tasks.disable_failing_destinations",
         "schedule": env.float("DISABLE_FAILING_INTERVAL_SECONDS", default=3600.0),
     },
+    "purge-expired-messages": {
+        "task": "reporting.tasks.purge_expired_messages",
+        "schedule": env.float("RETENTION_INTERVAL_SECONDS", default=300.0),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
