@@ -160,7 +160,12 @@ class Workers:
         """Start ``celery beat`` (as ``make run`` does) with every entry due each second."""
         assert self.beat is None, "beat is already running"
         environment = self._environment(
-            {"SWEEP_INTERVAL_SECONDS": "1", "DISABLE_FAILING_INTERVAL_SECONDS": "1", **env}
+            {
+                "SWEEP_INTERVAL_SECONDS": "1",
+                "DISABLE_FAILING_INTERVAL_SECONDS": "1",
+                "RETENTION_INTERVAL_SECONDS": "1",
+                **env,
+            }
         )
         command = [
             sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from deliveries.models import IncomingMessage, OutgoingMessage
 from reporting.models import Traffic
 from tests.conftest import make_actor
-from tests.pipeline.conftest import ROOT, _database_url, ingest, wait_until
+from tests.pipeline.conftest import ingest, wait_until
 from tests.support.receivers import fail_times
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -31,7 +27,7 @@ def test_the_worker_keeps_the_reports_in_step_with_its_deliveries(
 
     for n in range(10):
         ingest(source, {"n": n}, event="order.created")
-    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 20, timeout=60)
+    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 20)
 
     summary = owner.client.get(f"/v1/accounts/{account.pk}/stats/summary").json()
     minutes = owner.client.get(
@@ -44,45 +40,25 @@ def test_the_worker_keeps_the_reports_in_step_with_its_deliveries(
     assert summary["latency_p50_ms"] is not None
 
 
-@pytest.fixture
-def beat(workers, tmp_path):
-    """Celery beat as a subprocess, scheduling the retention purge every second."""
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.pipeline.worker_settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "PIPELINE_EMAIL_DIR": str(workers.email_dir),
-        "RETENTION_INTERVAL_SECONDS": "1",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO"]
-    command += ["--schedule", str(tmp_path / "beat-schedule")]
-    with (tmp_path / "beat.log").open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
-    yield tmp_path / "beat.log"
-    process.kill()
-    process.wait(timeout=10)
-
-
 def test_beat_and_a_worker_purge_what_is_past_retention(
-    workers, beat, account, make_input, make_destination, receiver
+    workers, account, make_input, make_destination, receiver
 ):
     source = make_input()
     make_destination(source, receiver)
     expired = [ingest(source, {"n": n}, event="order.created") for n in range(3)]
     workers.start()
-    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 3, timeout=60)
+    workers.start_beat()
+    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 3)
     # The clock moved past retention for these three: they arrived 31 days ago.
     long_ago = timezone.now() - timedelta(days=RETENTION_DAYS + 1)
     IncomingMessage.objects.filter(pk__in=[incoming.pk for incoming in expired]).update(created=long_ago)
     kept = ingest(source, {"n": 3}, event="order.created")
 
-    wait_until(lambda: not IncomingMessage.objects.filter(created__lte=long_ago).exists(), timeout=60)
+    wait_until(lambda: not IncomingMessage.objects.filter(created__lte=long_ago).exists())
 
-    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 1, timeout=60)
+    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 1)
     assert list(IncomingMessage.objects.values_list("pk", flat=True)) == [kept.pk]
-    assert "reporting.tasks.purge_expired_messages" in beat.read_text()
+    assert "reporting.tasks.purge_expired_messages" in workers.beat_log()
     assert "reporting.tasks.purge_expired_messages" in workers.log()
     # The rollups keep the history of what was purged.
     assert sum(Traffic.objects.filter(precision="hour").values_list("incoming", flat=True)) == 4
