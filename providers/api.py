@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
@@ -262,6 +262,7 @@ class SubscriptionCheckView(ConsumerScopedMixin, AccountScopedMixin, generics.Ge
         return Response(body)
 
 
+@extend_schema_view(post=extend_schema(operation_id="v1_accounts_applications_consumers_check_body"))
 class ConsumerSubscriptionCheckView(SubscriptionCheckView):
     """``check`` with the bucket key in the body."""
 

@@ -91,6 +91,7 @@ def consumer_input_get(*, consumer: Consumer, bucket_key: str) -> Input:
             bucket__key=bucket_key,
             key=consumer.application_id,
             status=Input.Status.ACTIVE,
+            account__status=Account.Status.ACTIVE,
         )
         .first()
     )
