@@ -194,14 +194,14 @@ def _embedded_view_answer(
     request, serializer: EmbeddedViewRequestSerializer, token: str, client_token: ClientToken
 ) -> Response:
     data = serializer.validated_data
-    client_token.token = token
-    client_token.html = snippet_html(
+    html = snippet_html(
         token=token,
         element_id=data["element_id"],
         api_url=data.get("api_url") or request.build_absolute_uri("/"),
         embedded_url=data.get("embedded_url", ""),
     )
-    return Response(EmbeddedViewSerializer(client_token).data, status=status.HTTP_201_CREATED)
+    body = {"html": html, "token": token, **ClientTokenSerializer(client_token).data}
+    return Response(body, status=status.HTTP_201_CREATED)
 
 
 class ConsumerEmbeddedViewView(ConsumerScopedMixin, AccountScopedMixin, generics.GenericAPIView):
