@@ -114,6 +114,7 @@ def test_a_consumer_manages_destinations_and_resends_from_the_embedded_view(
         page.screenshot(path=tmp_path / "introduction.png", full_page=True)
 
         open_tab("destinations")
+        expect(view.locator("#event-filters")).to_be_hidden()  # the application declares event types
         view.locator("[name=name]").fill("Billing hooks")
         view.locator("[name=endpoint_url]").fill(receiver.url)
         view.locator("#event-types label", has_text="invoice.paid").locator("input").check()
