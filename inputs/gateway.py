@@ -88,13 +88,11 @@ def _active_input(input_id: str, input_type: str) -> Input | None:
     return input
 
 
-def _target_url(input: Input, raw_target: str) -> str:
-    """The absolute http(s) URL a dynamic input's path names ("" for a static input).
+def target_url_of(raw_target: str) -> str:
+    """The absolute http(s) URL a dynamic path names, or Refused (400).
 
     The path arrives decoded: it is re-encoded (spaces, non-ASCII) before validation. A
     ``https:/host`` whose slashes a proxy merged is repaired; no scheme means https."""
-    if input.type != Input.Type.DYNAMIC:
-        return ""
     match = SCHEME.match(raw_target)
     url = f"{match.group(1).lower()}://{raw_target[match.end() :]}" if match else f"https://{raw_target}"
     url = iri_to_uri(url)
@@ -220,9 +218,13 @@ def _check_rate(input: Input) -> None:
         )
 
 
-def _accept(request: HttpRequest, input: Input, body: bytes, target_url: str) -> HttpResponse:
+def _without_token_parameter(query_string: str) -> str:
+    return "&".join(part for part in query_string.split("&") if part and not part.startswith("_token="))
+
+
+def _accept(request: HttpRequest, input: Input, body: bytes, target_url: str, trusted: bool) -> HttpResponse:
     """Store the request (whatever its status) and answer it."""
-    authenticated = request_authenticated(input=input, request=request, body=body)
+    authenticated = trusted or request_authenticated(input=input, request=request, body=body)
     event_type = event_type_of(input=input, request=request, body=body)
     if not authenticated:
         status = IncomingMessage.Status.UNAUTHENTICATED
@@ -230,12 +232,17 @@ def _accept(request: HttpRequest, input: Input, body: bytes, target_url: str) ->
         status = IncomingMessage.Status.FILTERED
     else:
         status = IncomingMessage.Status.RECEIVED
+    headers = {_storable(name): _storable(value) for name, value in request.headers.items()}
+    query_string = quote(get_bytes_from_wsgi(request.META, "QUERY_STRING", ""), safe=QUERY_SAFE)
+    if trusted:  # the platform's own credentials are not part of the message
+        headers.pop("Authorization", None)
+        query_string = _without_token_parameter(query_string)
     incoming = incoming_accept(
         input=input,
         method=request.method,
         path=escape_uri_path(request.path)[:MAX_PATH_LENGTH],
-        query_string=quote(get_bytes_from_wsgi(request.META, "QUERY_STRING", ""), safe=QUERY_SAFE),
-        headers={_storable(name): _storable(value) for name, value in request.headers.items()},
+        query_string=query_string,
+        headers=headers,
         body=body,
         content_type=_storable(request.META.get("CONTENT_TYPE", "")),
         event_type=event_type,
@@ -257,6 +264,23 @@ def _accept(request: HttpRequest, input: Input, body: bytes, target_url: str) ->
     return _configured_answer(input, incoming)
 
 
+def ingest_request(
+    request: HttpRequest, *, input: Input, target_url: str = "", trusted: bool = False
+) -> HttpResponse:
+    """Store ``request`` as a message of ``input`` and answer it: body size (413), rate limit
+    (429), then authentication, and the message stored.
+
+    ``trusted``: the platform authenticated the request itself (a provider's API token sending to
+    a consumer), so the input's authentication is not asked and the request's credentials (its
+    ``Authorization`` header, a ``_token`` parameter) are not stored with the message."""
+    try:
+        body = _read_body(request, input)
+        _check_rate(input)
+    except Refused as refused:
+        return refused.response
+    return _accept(request, input, body, target_url, trusted)
+
+
 def _ingest(request: HttpRequest, *, input_id: str, input_type: str, raw_target: str = "") -> HttpResponse:
     try:
         if request.method not in METHODS:
@@ -271,12 +295,10 @@ def _ingest(request: HttpRequest, *, input_id: str, input_type: str, raw_target:
             raise Refused(404, "not_found", "Input not found.")
         if request.method == "HEAD":
             return HttpResponse(status=200)
-        target_url = _target_url(input, raw_target)
-        body = _read_body(request, input)
-        _check_rate(input)
+        target_url = target_url_of(raw_target) if input.type == Input.Type.DYNAMIC else ""
     except Refused as refused:
         return refused.response
-    return _accept(request, input, body, target_url)
+    return ingest_request(request, input=input, target_url=target_url)
 
 
 @csrf_exempt

@@ -47,11 +47,11 @@ class ConsumerAdmin(admin.ModelAdmin):
 
 @admin.register(ClientToken)
 class ClientTokenAdmin(admin.ModelAdmin):
-    list_display = ["id", "consumer", "bucket_key", "created", "expires_at"]
-    list_select_related = ["consumer"]
-    search_fields = ["consumer__id", "consumer__consumer_id", "bucket_key"]
+    list_display = ["id", "account", "consumer", "bucket_key", "created", "expires_at"]
+    list_select_related = ["account", "consumer"]
+    search_fields = ["account__id", "consumer__id", "consumer__consumer_id", "bucket_key"]
     list_filter = ["created", "expires_at"]
-    raw_id_fields = ["consumer"]
+    raw_id_fields = ["account", "consumer"]
     readonly_fields = ["digest", "created"]
     actions = ["expire_now"]
 

@@ -1,8 +1,10 @@
 """Client tokens for embedded views: ``Authorization: client-token-bearer <token>``.
 
-A client token acts as a developer of the consumer's sub-account only, and only on the
-paths it was issued for (globs relative to ``/v1/accounts/<sub_account_id>/``). Any other
-account answers 404, as a foreign id does; any other path answers 403."""
+A client token acts as a developer of its account (a consumer's sub-account) only, and only on
+the paths it was issued for: globs relative to ``/v1/accounts/<account_id>/``, where the embedded
+view's own endpoints (``/v1/embedded/...``, scoped to the token's bucket as well) count as
+``embedded/...``. Any other account answers 404, as a foreign id does; any other path answers
+403."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from core.secrets import digest
 from providers.models import ClientToken
 
 ACCOUNTS_PREFIX = "/v1/accounts/"
+EMBEDDED_PREFIX = "/v1/embedded/"
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class ClientPrincipal:
 
     @property
     def account(self):
-        return self.token.consumer.sub_account
+        return self.token.account
 
     @property
     def pk(self):
@@ -37,10 +40,13 @@ class ClientPrincipal:
 
 
 def path_permitted(*, token: ClientToken, path: str) -> bool:
-    prefix = f"{ACCOUNTS_PREFIX}{token.consumer.sub_account_id}"
-    if path != prefix and not path.startswith(prefix + "/"):
+    prefix = f"{ACCOUNTS_PREFIX}{token.account_id}"
+    if path.startswith(EMBEDDED_PREFIX):
+        relative = "embedded/" + path[len(EMBEDDED_PREFIX) :].strip("/")
+    elif path == prefix or path.startswith(prefix + "/"):
+        relative = path[len(prefix) :].strip("/")
+    else:
         return False
-    relative = path[len(prefix) :].strip("/")
     patterns = token.paths or ["*"]
     return any(fnmatch.fnmatchcase(relative, pattern.strip("/")) for pattern in patterns)
 
@@ -49,7 +55,7 @@ def _other_account(*, token: ClientToken, path: str) -> bool:
     if not path.startswith(ACCOUNTS_PREFIX):
         return False
     account_id = path[len(ACCOUNTS_PREFIX) :].split("/", 1)[0]
-    return account_id != token.consumer.sub_account_id
+    return account_id != token.account_id
 
 
 class ClientTokenAuthentication(authentication.BaseAuthentication):
@@ -62,7 +68,7 @@ class ClientTokenAuthentication(authentication.BaseAuthentication):
             return None
         token_digest = digest(token.strip())
         client_token = (
-            ClientToken.objects.select_related("consumer__sub_account")
+            ClientToken.objects.select_related("account__plan", "consumer__application")
             .filter(digest=token_digest, expires_at__gt=timezone.now())
             .first()
         )

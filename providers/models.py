@@ -78,13 +78,18 @@ class Consumer(models.Model):
 
 
 class ClientToken(models.Model):
-    """A short-lived token for an embedded view, scoped to one consumer, bucket key and paths.
+    """A short-lived token for an embedded view: it reaches one account (a consumer's sub-account,
+    or the account itself for the account's own embedded view), one bucket key and the permitted
+    paths. ``options`` are the embedded view's, fixed when the token is issued. Only its SHA-256
+    digest is stored."""
 
-    Only its SHA-256 digest is stored."""
-
-    consumer = models.ForeignKey(Consumer, on_delete=models.CASCADE, related_name="client_tokens")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    consumer = models.ForeignKey(
+        Consumer, null=True, blank=True, on_delete=models.CASCADE, related_name="client_tokens"
+    )
     bucket_key = models.SlugField(max_length=128, default="default")
     paths = models.JSONField(default=list, blank=True)
+    options = models.JSONField(default=dict, blank=True)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     created = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
@@ -93,4 +98,4 @@ class ClientToken(models.Model):
         ordering = ["-created"]
 
     def __str__(self) -> str:
-        return f"client token for {self.consumer_id}"
+        return f"client token for {self.account_id} ({self.bucket_key})"

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime, timedelta
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDay, TruncHour
+from django.utils import timezone
 
 from accounts.models import Account
+from accounts.selectors import accounts_visible
+from buckets.models import Bucket
 from core.errors import NotFound
 from core.events import event_matches
+from deliveries.models import OutgoingMessage
 from destinations.models import Destination
 from destinations.selectors import destination_list
 from inputs.models import Input
@@ -19,6 +26,16 @@ def application_list(*, account: Account) -> QuerySet[Application]:
 
 def application_get(*, account: Account, application_id: str) -> Application:
     application = application_list(account=account).filter(pk=application_id).first()
+    if application is None:
+        raise NotFound("Application not found.")
+    return application
+
+
+def application_get_visible(*, principal, application_id: str) -> Application:
+    """An application of any account the principal can see."""
+    application = Application.objects.filter(
+        pk=application_id, account__in=accounts_visible(principal=principal)
+    ).first()
     if application is None:
         raise NotFound("Application not found.")
     return application
@@ -64,6 +81,25 @@ def consumer_get(*, application: Application, consumer_id: str) -> Consumer:
     return consumer
 
 
+def consumer_input_get(*, consumer: Consumer, bucket_key: str) -> Input:
+    """The consumer's active input for its application in bucket ``bucket_key``: where what the
+    provider sends to that bucket arrives."""
+    input = (
+        Input.objects.select_related("account__plan")
+        .filter(
+            account=consumer.sub_account_id,
+            bucket__key=bucket_key,
+            key=consumer.application_id,
+            status=Input.Status.ACTIVE,
+            account__status=Account.Status.ACTIVE,
+        )
+        .first()
+    )
+    if input is None:
+        raise NotFound(f"The consumer has no bucket '{bucket_key}'.")
+    return input
+
+
 def consumer_destination_list(
     *, consumer: Consumer, bucket_key: str | None = None, destination_key: str = ""
 ) -> QuerySet[Destination]:
@@ -94,3 +130,67 @@ def consumer_subscription(
     else:
         types = sorted({item for d in destinations for item in (d.event_filters or ["*"])})
     return types, destinations
+
+
+def bucket_destinations(*, bucket: Bucket) -> QuerySet[Destination]:
+    """The destinations of a bucket's inputs (what an embedded view manages)."""
+    return Destination.objects.filter(account=bucket.account_id, input__bucket=bucket).select_related("input")
+
+
+def bucket_destination_get(*, bucket: Bucket, destination_id: str) -> Destination:
+    destination = bucket_destinations(bucket=bucket).filter(pk=destination_id).first()
+    if destination is None:
+        raise NotFound("Destination not found.")
+    return destination
+
+
+def bucket_deliveries(*, bucket: Bucket) -> QuerySet[OutgoingMessage]:
+    """The outgoing messages to a bucket's destinations, newest first."""
+    return (
+        OutgoingMessage.objects.filter(account=bucket.account_id, destination__input__bucket=bucket)
+        .select_related("incoming", "destination")
+        .order_by("-created", "-id")
+    )
+
+
+def bucket_delivery_get(*, bucket: Bucket, outgoing_message_id: str) -> OutgoingMessage:
+    outgoing = bucket_deliveries(bucket=bucket).filter(pk=outgoing_message_id).first()
+    if outgoing is None:
+        raise NotFound("Outgoing message not found.")
+    return outgoing
+
+
+STATUSES_COUNTED = ("succeeded", "failed", "pending")
+
+
+def _delivery_series(*, bucket: Bucket, step: timedelta, periods: int, now: datetime) -> list[dict]:
+    trunc = TruncHour if step == timedelta(hours=1) else TruncDay
+    last = now.replace(minute=0, second=0, microsecond=0)
+    if trunc is TruncDay:
+        last = last.replace(hour=0)
+    starts = [last - step * index for index in reversed(range(periods))]
+    series = {start: {"start": start, "succeeded": 0, "failed": 0, "pending": 0} for start in starts}
+    rows = (
+        bucket_deliveries(bucket=bucket)
+        .filter(created__gte=starts[0])
+        .annotate(period=trunc("created"))
+        .values("period", "status")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        counts = series.get(row["period"])
+        # Messages a recipe skipped or failed were neither delivered nor failed: not counted.
+        if counts is not None and row["status"] in STATUSES_COUNTED:
+            counts[row["status"]] += row["count"]
+    return list(series.values())
+
+
+def bucket_delivery_counts(*, bucket: Bucket, now: datetime | None = None) -> dict[str, list[dict]]:
+    """Deliveries to the bucket's destinations by status: the last 7 days by day and the last 24
+    hours by hour (UTC), oldest first, periods without any included."""
+    now = now or timezone.now()
+    return {
+        "days": _delivery_series(bucket=bucket, step=timedelta(days=1), periods=7, now=now),
+        "hours": _delivery_series(bucket=bucket, step=timedelta(hours=1), periods=24, now=now),
+    }

@@ -4,7 +4,9 @@ from rest_framework import serializers
 
 from core.events import event_matches
 from core.fields import CommaListField, JSONDocumentField
+from deliveries.serializers import BodyField, OutgoingMessageDetailSerializer, OutgoingMessageSerializer
 from destinations.serializers import DestinationSerializer, DestinationWithSecretSerializer
+from providers.embedded import SHOW_INTRODUCTION, TABS
 from providers.models import Application, ApplicationVersion, ClientToken, Consumer
 from providers.selectors import event_types_of
 
@@ -121,11 +123,63 @@ class ClientTokenRequestSerializer(serializers.Serializer):
 
 
 class ClientTokenSerializer(serializers.ModelSerializer):
-    account_id = serializers.CharField(source="consumer.sub_account_id", read_only=True)
+    account_id = serializers.CharField(read_only=True)
 
     class Meta:
         model = ClientToken
         fields = ["expires_at", "bucket_key", "paths", "account_id"]
+
+
+class ShowIntroductionField(serializers.ChoiceField):
+    """``always``, ``never`` or ``no-destinations``; a boolean means always or never."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=SHOW_INTRODUCTION, **kwargs)
+
+    def to_internal_value(self, data):
+        if str(data).lower() in ("true", "1"):
+            return "always"
+        if str(data).lower() in ("false", "0"):
+            return "never"
+        return super().to_internal_value(data)
+
+
+class EmbeddedViewRequestSerializer(ClientTokenRequestSerializer):
+    css_url = serializers.URLField(max_length=2048, required=False, allow_blank=True)
+    default_tab = serializers.ChoiceField(choices=TABS, default="introduction")
+    show_introduction = ShowIntroductionField(default="always")
+    introduction_url = serializers.URLField(max_length=2048, required=False, allow_blank=True)
+    element_id = serializers.RegexField(
+        r"^[A-Za-z][A-Za-z0-9_-]*$",
+        max_length=64,
+        default="webhooks-embedded",
+        error_messages={"invalid": "Letters, digits, '-' and '_', starting with a letter."},
+    )
+    api_url = serializers.URLField(
+        max_length=2048, required=False, help_text="Where the platform is served; default: this server."
+    )
+    embedded_url = serializers.URLField(max_length=2048, required=False, help_text="The embed script.")
+
+    OPTIONS = ("css_url", "default_tab", "show_introduction", "introduction_url")
+
+    def token_fields(self) -> dict:
+        """The client token's fields: its bucket, paths and the view's options."""
+        data = self.validated_data
+        fields = {
+            "bucket_key": data["bucket_key"],
+            "options": {name: data.get(name, "") for name in self.OPTIONS},
+        }
+        if "paths" in data:
+            fields["paths"] = data["paths"]
+        return fields
+
+
+class EmbeddedViewSerializer(ClientTokenSerializer):
+    html = serializers.CharField()
+    token = serializers.CharField()
+
+    class Meta(ClientTokenSerializer.Meta):
+        fields = ["html", "token", *ClientTokenSerializer.Meta.fields]
 
 
 class ConsumerDestinationQuerySerializer(serializers.Serializer):
@@ -136,6 +190,18 @@ class ConsumerDestinationQuerySerializer(serializers.Serializer):
 class SubscriptionCheckSerializer(serializers.Serializer):
     event_type = serializers.CharField(max_length=255, required=False, allow_blank=True)
     include_destination_detail = serializers.BooleanField(default=False)
+
+
+class ConsumerSubscriptionCheckSerializer(SubscriptionCheckSerializer):
+    """``check`` without the bucket key in the path takes it in the body."""
+
+    bucket_key = serializers.CharField(max_length=128)
+
+
+class SubscriptionSerializer(serializers.Serializer):
+    subscribed = serializers.BooleanField()
+    event_types = serializers.ListField(child=serializers.CharField())
+    destinations = DestinationSerializer(many=True, required=False)
 
 
 class ConsumerEventFiltersMixin:
@@ -163,3 +229,49 @@ class ConsumerDestinationCreateSerializer(ConsumerEventFiltersMixin, Destination
 
     class Meta(DestinationWithSecretSerializer.Meta):
         fields = [*DestinationWithSecretSerializer.Meta.fields, "bucket_key"]
+
+
+class EmbeddedContextSerializer(serializers.Serializer):
+    """What the embedded view needs to draw itself."""
+
+    account_id = serializers.CharField()
+    consumer_name = serializers.CharField(allow_null=True)
+    bucket_key = serializers.CharField()
+    event_types = serializers.ListField(child=serializers.CharField())
+    tabs = serializers.ListField(child=serializers.ChoiceField(choices=TABS))
+    default_tab = serializers.ChoiceField(choices=TABS)
+    css_url = serializers.CharField(allow_blank=True)
+    introduction_html = serializers.CharField(allow_blank=True)
+
+
+class DeliveryCountSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    succeeded = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    pending = serializers.IntegerField()
+
+
+class EmbeddedStatsSerializer(serializers.Serializer):
+    """Deliveries to the bucket's destinations by day (7) and by hour (24), oldest first."""
+
+    days = DeliveryCountSerializer(many=True)
+    hours = DeliveryCountSerializer(many=True)
+
+
+class EmbeddedLogEntrySerializer(OutgoingMessageSerializer):
+    event_type = serializers.CharField(source="incoming.event_type", read_only=True)
+    destination_name = serializers.CharField(source="destination.name", read_only=True)
+
+    class Meta(OutgoingMessageSerializer.Meta):
+        fields = [*OutgoingMessageSerializer.Meta.fields, "event_type", "destination_name"]
+        read_only_fields = fields
+
+
+class EmbeddedLogDetailSerializer(OutgoingMessageDetailSerializer):
+    event_type = serializers.CharField(source="incoming.event_type", read_only=True)
+    destination_name = serializers.CharField(source="destination.name", read_only=True)
+    body = BodyField(source="incoming.body", read_only=True)
+
+    class Meta(OutgoingMessageDetailSerializer.Meta):
+        fields = [*OutgoingMessageDetailSerializer.Meta.fields, "event_type", "destination_name", "body"]
+        read_only_fields = fields

@@ -58,17 +58,25 @@ def application_version_delete(*, version: ApplicationVersion) -> None:
     version.delete()
 
 
+EVENT_HEADER = "X-Webhooks-Event"
+
+
 def consumer_bucket_ensure(*, consumer: Consumer, bucket_key: str) -> tuple[Bucket, Input]:
     """The consumer's bucket ``bucket_key`` and its input for the application, created on demand."""
     bucket, _ = Bucket.objects.get_or_create(
         account=consumer.sub_account, key=bucket_key, defaults={"name": bucket_key}
     )
     application = consumer.application
+    # The provider names the event of what it sends in a header (``send``, the dynamic form).
     input_, _ = Input.objects.get_or_create(
         account=consumer.sub_account,
         bucket=bucket,
         key=application.id,
-        defaults={"name": application.name},
+        defaults={
+            "name": application.name,
+            "event_location": Input.EventLocation.HEADER,
+            "event_path": EVENT_HEADER,
+        },
     )
     return bucket, input_
 
@@ -101,23 +109,40 @@ def consumer_delete(*, consumer: Consumer) -> None:
     consumer.sub_account.delete()
 
 
-@transaction.atomic
 def client_token_issue(
-    *, consumer: Consumer, bucket_key: str = "default", paths: list[str] | None = None
+    *,
+    account: Account,
+    consumer: Consumer | None = None,
+    bucket_key: str = "default",
+    paths: list[str] | None = None,
+    options: dict | None = None,
 ) -> tuple[str, ClientToken]:
-    """Issue a client token for the consumer's bucket (created on demand); only its digest is
-    stored. Returns the plain token and its row."""
-    consumer_bucket_ensure(consumer=consumer, bucket_key=bucket_key)
+    """Issue a client token reaching ``account`` (a consumer's sub-account, or an account for its
+    own embedded view), its bucket ``bucket_key`` and ``paths``, with the embedded view's
+    ``options``; only its digest is stored. Returns the plain token and its row."""
     token = new_token("whc_")
     expires_at: datetime = timezone.now() + timedelta(seconds=settings.CLIENT_TOKEN_TTL_SECONDS)
     client_token = ClientToken.objects.create(
+        account=account,
         consumer=consumer,
         bucket_key=bucket_key,
         paths=paths or ["*"],
+        options=options or {},
         digest=digest(token),
         expires_at=expires_at,
     )
     return token, client_token
+
+
+@transaction.atomic
+def consumer_client_token_issue(
+    *, consumer: Consumer, bucket_key: str = "default", **fields
+) -> tuple[str, ClientToken]:
+    """A client token for the consumer's bucket ``bucket_key`` (created on demand with its input)."""
+    consumer_bucket_ensure(consumer=consumer, bucket_key=bucket_key)
+    return client_token_issue(
+        account=consumer.sub_account, consumer=consumer, bucket_key=bucket_key, **fields
+    )
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from providers import api
+from providers import api, embedded_api
 
 APPLICATIONS = "accounts/<str:account_id>/applications"
 APPLICATION = f"{APPLICATIONS}/<str:application_id>"
@@ -36,5 +36,42 @@ urlpatterns = [
         f"{CONSUMER}/check/<str:bucket_key>",
         api.SubscriptionCheckView.as_view(),
         name="consumer-subscription-check",
+    ),
+    path(f"{CONSUMER}/check", api.ConsumerSubscriptionCheckView.as_view(), name="consumer-check"),
+    path(f"{CONSUMER}/buckets", api.ConsumerBucketListView.as_view(), name="consumer-bucket-list"),
+    path(f"{CONSUMER}/send/<str:bucket_key>", api.ConsumerSendView.as_view(), name="consumer-send"),
+    path(
+        f"{CONSUMER}/embedded-view-html",
+        api.ConsumerEmbeddedViewView.as_view(),
+        name="consumer-embedded-view-html",
+    ),
+    path(
+        "accounts/<str:account_id>/embedded-view-html",
+        api.AccountEmbeddedViewView.as_view(),
+        name="account-embedded-view-html",
+    ),
+    # The embedded view's own endpoints (client tokens only).
+    path("embedded/context", embedded_api.EmbeddedContextView.as_view(), name="embedded-context"),
+    path("embedded/stats", embedded_api.EmbeddedStatsView.as_view(), name="embedded-stats"),
+    path(
+        "embedded/destinations",
+        embedded_api.EmbeddedDestinationListView.as_view(),
+        name="embedded-destination-list",
+    ),
+    path(
+        "embedded/destinations/<str:destination_id>",
+        embedded_api.EmbeddedDestinationDetailView.as_view(),
+        name="embedded-destination-detail",
+    ),
+    path("embedded/log", embedded_api.EmbeddedLogView.as_view(), name="embedded-log"),
+    path(
+        "embedded/log/<str:outgoing_message_id>",
+        embedded_api.EmbeddedLogDetailView.as_view(),
+        name="embedded-log-detail",
+    ),
+    path(
+        "embedded/log/<str:outgoing_message_id>/resend",
+        embedded_api.EmbeddedResendView.as_view(),
+        name="embedded-resend",
     ),
 ]

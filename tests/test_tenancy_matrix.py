@@ -13,8 +13,11 @@ import json
 import pytest
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.permissions import AllowAny as DrfAllowAny
+from rest_framework.test import APIClient
 
 from core.permissions import AllowAny
+from providers.models import Consumer
+from providers.services import consumer_client_token_issue
 from tests.conftest import Actor, error_code, make_actor
 from tests.factories import make_account
 from tests.support.world import NON_OBJECT_KWARGS, Route, World, account_routes, build_world, snapshot
@@ -31,6 +34,7 @@ PUBLIC_BY_DESIGN = frozenset(
 VIEWER_ACTIONS_BY_DESIGN = frozenset(
     {
         "POST /v1/accounts/<account_id>/applications/<application_id>/consumers/<consumer_id>/check/<bucket_key>",
+        "POST /v1/accounts/<account_id>/applications/<application_id>/consumers/<consumer_id>/check",
     }
 )
 
@@ -215,3 +219,41 @@ def test_anonymous_gets_401_except_on_public_routes(anon, world_a, route, method
     assert 400 <= response.status_code < 500, response.content[:300]
     error_code(response)
     assert snapshot() == before
+
+
+# A client token (an embedded view's) reaches its consumer's sub-account only, on its paths.
+
+
+def client_token_client(world: World, **fields) -> tuple[APIClient, str]:
+    """A client authenticated with a client token of the world's consumer, and the id of the
+    consumer's sub-account."""
+    consumer = Consumer.objects.get(consumer_id=world.values["consumer_id"])
+    token, _ = consumer_client_token_issue(
+        consumer=consumer, bucket_key=world.consumer_values["bucket_key"], **fields
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"client-token-bearer {token}")
+    return client, consumer.sub_account_id
+
+
+@pytest.mark.parametrize(("route", "method"), cases())
+def test_a_client_token_gets_404_on_the_providers_account(world_a, route, method):
+    client, _ = client_token_client(world_a)
+
+    assert_refused(client, method, url_in(world_a, route), 404)
+
+
+@pytest.mark.parametrize(("route", "method"), cases())
+def test_a_client_token_gets_404_on_another_consumers_account(world_a, world_sub, route, method):
+    """world_sub's consumer is a sibling of world_a's: both are sub-accounts under A."""
+    client, _ = client_token_client(world_a)
+    other = Consumer.objects.get(consumer_id=world_sub.values["consumer_id"]).sub_account_id
+
+    assert_refused(client, method, url_in(world_a, route, account_id=other), 404)
+
+
+@pytest.mark.parametrize(("route", "method"), cases())
+def test_a_client_token_gets_403_outside_its_paths(world_a, route, method):
+    client, own_account = client_token_client(world_a, paths=["embedded/*"])
+
+    assert_refused(client, method, url_in(world_a, route, account_id=own_account), 403)

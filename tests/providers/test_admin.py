@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from providers.services import client_token_issue
+from providers.services import consumer_client_token_issue
 from recipes.models import Recipe
 from tests.providers.conftest import make_version
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_admin_lists_and_shows_providers_and_recipes(operator, owner, application, consumer):
     version = make_version(application)
-    _, client_token = client_token_issue(consumer=consumer)
+    _, client_token = consumer_client_token_issue(consumer=consumer)
     recipe = Recipe.objects.create(
         account=owner.account, name="R", type="input", recipe_draft="<draft>", recipe_published="published();"
     )

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from buckets.models import Bucket
 from core.secrets import digest
 from providers.models import ClientToken
-from providers.services import client_token_issue, consumer_create
+from providers.services import consumer_client_token_issue, consumer_create
 from tests.conftest import error_code
 from tests.factories import BucketFactory
 from tests.providers.conftest import make_application
@@ -128,7 +128,7 @@ def test_a_client_token_is_refused_outside_its_paths(owner, consumer):
 
 
 def test_an_expired_client_token_is_401(consumer):
-    token, client_token = client_token_issue(consumer=consumer)
+    token, client_token = consumer_client_token_issue(consumer=consumer)
     ClientToken.objects.filter(pk=client_token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
 
     response = client_for(token).get(buckets_url(consumer.sub_account))

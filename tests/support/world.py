@@ -140,8 +140,9 @@ def build_world(*, account: Account, user: User, label: str) -> World:
         sub_account=consumer_account,
     )
     consumer_bucket = Bucket.objects.create(account=consumer_account, name=label, key=f"orders-{label}")
+    # As providers.services.consumer_bucket_ensure makes it: keyed by the application's id.
     consumer_input = Input.objects.create(
-        account=consumer_account, bucket=consumer_bucket, name=f"{application.name} input"
+        account=consumer_account, bucket=consumer_bucket, name=f"{application.name} input", key=application.id
     )
     consumer_destination = Destination.objects.create(
         account=consumer_account,
