@@ -70,7 +70,7 @@ class OutgoingMessage(models.Model):
         "destinations.Destination", on_delete=models.CASCADE, related_name="outgoing_messages"
     )
     resent_from = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="resends"
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     # FIFO order: the incoming message's arrival, then id.

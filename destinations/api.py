@@ -71,9 +71,6 @@ class DestinationDetailView(DestinationViewMixin, ScopedDetailView):
     def perform_update(self, serializer):
         services.destination_update(destination=serializer.instance, **serializer.validated_data)
 
-    def perform_destroy(self, instance):
-        services.destination_delete(destination=instance)
-
 
 class DestinationSecretView(DestinationViewMixin, AccountScopedMixin, generics.RetrieveAPIView):
     read_level = "developer"

@@ -6,7 +6,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from deliveries.models import OutgoingMessage
 from destinations.models import Destination
 from inputs.authentication_options import new_signing_secret
 from inputs.models import Input
@@ -41,17 +40,6 @@ def destination_disable(*, destination: Destination, reason: str) -> Destination
     destination.disabled_reason = reason[:255]
     destination.save(update_fields=["status", "disabled_reason", "updated"])
     return destination
-
-
-@transaction.atomic
-def destination_delete(*, destination: Destination) -> None:
-    """Delete a destination with its messages, resends before what they resend: the ORM would
-    first unlink a resend from a message it deletes (``resent_from`` is SET_NULL), leaving two
-    originals of one message for the destination, which the unique constraint refuses."""
-    outgoing = OutgoingMessage.objects.filter(destination=destination)
-    while outgoing.filter(resends__isnull=True).delete()[0]:
-        pass
-    destination.delete()
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from buckets.serializers import BucketSerializer
 from core.api import AccountScopedMixin, ScopedDetailView, ScopedListCreateView
 from core.errors import NotFound, ValidationFailed
 from destinations.serializers import DestinationSerializer
-from destinations.services import destination_delete, destination_update
+from destinations.services import destination_update
 from inputs.gateway import Refused, ingest_request, target_url_of
 from providers import selectors, services
 from providers.embedded import snippet_html
@@ -162,9 +162,6 @@ class ConsumerDestinationDetailView(ConsumerDestinationViewMixin, ScopedDetailVi
 
     def perform_update(self, serializer):
         destination_update(destination=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        destination_delete(destination=instance)
 
 
 class ConsumerBucketListView(ConsumerScopedMixin, AccountScopedMixin, generics.ListAPIView):

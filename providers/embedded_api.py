@@ -16,7 +16,7 @@ from core.errors import Conflict, NotFound
 from deliveries.serializers import OutgoingMessageSerializer
 from deliveries.services import outgoing_resend
 from destinations.serializers import DestinationSerializer, DestinationWithSecretSerializer
-from destinations.services import destination_create, destination_delete, destination_update
+from destinations.services import destination_create, destination_update
 from providers import selectors, services
 from providers.authentication import ClientPrincipal
 from providers.embedded import TABS, introduction_html
@@ -143,9 +143,6 @@ class EmbeddedDestinationDetailView(EmbeddedDestinationMixin, generics.RetrieveU
 
     def perform_update(self, serializer):
         destination_update(destination=serializer.instance, **serializer.validated_data)
-
-    def perform_destroy(self, instance):
-        destination_delete(destination=instance)
 
 
 class EmbeddedLogView(EmbeddedMixin, generics.ListAPIView):

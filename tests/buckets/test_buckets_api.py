@@ -3,7 +3,10 @@ from __future__ import annotations
 import pytest
 
 from buckets.models import Bucket
+from deliveries.models import OutgoingMessage
+from deliveries.services import outgoing_resend
 from tests.conftest import error_code
+from tests.deliveries.factories import OutgoingMessageFactory
 from tests.factories import BucketFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +73,16 @@ def test_it_updates_and_deletes(owner):
     assert updated.json()["name"] == "Renamed"
     assert deleted.status_code == 204
     assert not Bucket.objects.filter(pk=bucket.id).exists()
+
+
+def test_a_bucket_whose_messages_were_resent_is_deleted_with_them(owner):
+    outgoing = OutgoingMessageFactory(account=owner.account)
+    (resend,) = outgoing_resend(originals=[outgoing])
+
+    deleted = owner.client.delete(url(owner.account, outgoing.incoming.bucket_id))
+
+    assert deleted.status_code == 204
+    assert not OutgoingMessage.objects.filter(pk__in=[outgoing.pk, resend.pk]).exists()
 
 
 def test_it_rejects_foreign_bucket(owner, outsider):
