@@ -62,6 +62,16 @@ class Client:
     def token(self, token: str | None) -> None:
         self._transport.token = token
 
+    def close(self) -> None:
+        """Close the pooled connections (also on leaving a ``with Client(...) as client:`` block)."""
+        self._transport.session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def paginate(self, method: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         """Every item of a list method, page after page: ``client.paginate(client.get_buckets, account_id)``."""
         return self._transport.paginate(method, *args, **kwargs)

@@ -119,18 +119,25 @@ class Transport:
         headers = dict(headers or {})
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
+        outcome = self._exchange(method, url, params=params, json=json, data=data, headers=headers)
+        # Raised here, out of the frame that held the response: a kept exception's traceback
+        # then does not keep the connection pool, and its open sockets, alive.
+        if isinstance(outcome, HookRelayError):
+            raise outcome
+        return outcome
+
+    def _exchange(self, method: str, url: str, **kwargs: Any) -> Any:
+        """The answer decoded, or the error to raise, after the retries."""
         for attempt in range(self.max_retries + 1):
             try:
-                response = self.session.request(
-                    method, url, params=params, json=json, data=data, headers=headers, timeout=self.timeout
-                )
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except requests.RequestException as exc:
-                raise HookRelayError(str(exc), status=None, code="connection_error") from exc
+                return HookRelayError(str(exc), status=None, code="connection_error")
             if response.status_code not in RETRIED_STATUSES or attempt == self.max_retries:
                 break
             time.sleep(self._delay(attempt, response))
         if response.status_code >= 400:
-            raise HookRelayError.from_response(response)
+            return HookRelayError.from_response(response)
         return _decoded(response)
 
     def _delay(self, attempt: int, response: requests.Response) -> float:
