@@ -24,9 +24,11 @@ def qminder_signature(secret: str, url: str, body: bytes) -> str:
 
 
 def verify_qminder(secret: str, url: str, body: bytes, signature: str) -> bool:
-    """True when ``signature`` is hex(HMAC-SHA256(secret, url + body)). ``url`` is the URL the
-    request was sent to, exactly as registered."""
-    return hmac.compare_digest(qminder_signature(secret, url, body), signature.strip().lower())
+    """True when ``signature`` (or one of several space-separated, during a secret rotation) is
+    hex(HMAC-SHA256(secret, url + body)). ``url`` is the URL the request was sent to, exactly as
+    registered."""
+    expected = qminder_signature(secret, url, body)
+    return any(hmac.compare_digest(expected, candidate.lower()) for candidate in signature.split())
 
 
 def verify_standard_webhooks(

@@ -257,3 +257,58 @@ def test_a_sub_account_owner_cannot_read_the_parent(make_client, owner):
         client.get_account(owner.account.id)
 
     assert refused.value.status in (403, 404)
+
+
+def test_providers_section(sdk: Client, owner):
+    """The consumers' routes on this branch; their log, buckets, send and embedded view are in
+    test_delivery.py."""
+    account = owner.account.id
+    app = sdk.create_application(account, **APPLICATION)
+    version = sdk.create_application_version(
+        account, app["id"], key="1.0", release_date="2015-01-01", version_json=VERSION_JSON, examples_json={},
+        active=True,
+    )  # fmt: skip
+    consumer = sdk.create_consumer(
+        account, app["id"], consumer_id="acme 42", bucket_key="development", name="ACME"
+    )
+    assert consumer["buckets"] == ["development"]
+    assert [c["consumer_id"] for c in sdk.paginate(sdk.get_consumers, account, app["id"])] == ["acme 42"]
+    assert sdk.update_consumer(account, app["id"], "acme 42", name="ACME Corp")["name"] == "ACME Corp"
+    assert sdk.get_consumer(account, app["id"], "acme 42")["name"] == "ACME Corp"
+
+    destination = sdk.create_consumer_destination(
+        account, app["id"], "acme 42", application_version_id=version["id"], name="Hook",
+        bucket_key="development", endpoint_url="https://acme.example.com/hook", event_filters="invoice.paid",
+    )  # fmt: skip
+    listed = sdk.paginate(
+        sdk.get_consumer_destinations, account, app["id"], "acme 42", bucket_key="development"
+    )
+    assert [d["id"] for d in listed] == [destination["id"]]
+    updated = sdk.update_consumer_destination(
+        account, app["id"], "acme 42", destination["id"], application_version_id=version["id"], name="Hook 2",
+        endpoint_url="https://acme.example.com/v2", event_filters="invoice.paid",
+    )  # fmt: skip
+    assert updated["name"] == "Hook 2"
+    subscribed = sdk.get_consumer_subscription(
+        account, app["id"], "acme 42", bucket_key="development", event_name="invoice.paid"
+    )
+    assert subscribed["subscribed"] is True
+    unsubscribed = sdk.get_consumer_subscription(
+        account, app["id"], "acme 42", bucket_key="development", event_name="customer.deleted"
+    )
+    assert unsubscribed["subscribed"] is False
+    token = sdk.create_client_token(account, app["id"], "acme 42", bucket_key="development", paths="buckets")
+    assert token["token"]
+    assert token["bucket_key"] == "development"
+
+    sdk.delete_consumer_destination(account, app["id"], "acme 42", destination["id"])
+    assert (
+        list(
+            sdk.paginate(
+                sdk.get_consumer_destinations, account, app["id"], "acme 42", bucket_key="development"
+            )
+        )
+        == []
+    )
+    sdk.delete_consumer(account, app["id"], "acme 42")
+    assert list(sdk.paginate(sdk.get_consumers, account, app["id"])) == []
