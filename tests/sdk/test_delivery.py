@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import standardwebhooks
-
 from hookrelay import Client, verify_qminder, verify_signature, verify_standard_webhooks
+
 from tests.providers.conftest import VERSION_JSON
 from tests.sdk.conftest import live, needs_route, wait_for
 from tests.sdk.test_sections import APPLICATION

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from hookrelay import Client, HookRelayError
 from hookrelay.transport import retry_after_seconds
+
 from tests.support.receivers import Receiver, Reply
 
 OK = Reply(status=200, headers={"Content-Type": "application/json"}, body=b'{"status": "ok"}')
