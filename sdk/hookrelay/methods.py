@@ -273,7 +273,8 @@ def make_method(name: str, endpoint: Endpoint) -> Callable[..., Any]:
     def method(*args: Any, **kwargs: Any) -> Any:
         arguments = dict(signature.bind(*args, **kwargs).arguments)
         client = arguments.pop("self")
-        options = {**arguments, **arguments.pop("options", {})}
+        extra = arguments.pop("options", {})
+        options = {**arguments, **extra}
         segments = {key: quote(str(options.pop(key)), safe="") for key in in_path}
         options = {endpoint.renamed.get(key, key): value for key, value in options.items()}
         where = "params" if endpoint.http_method in ("GET", "DELETE") else "json"

@@ -68,10 +68,10 @@ def test_a_4xx_is_not_retried_and_carries_the_error_shape(make_receiver):
     receiver = make_receiver(responder=scripted(Reply(status=400, body=json.dumps(error).encode())))
 
     with client_of(receiver) as client, pytest.raises(HookRelayError) as failed:
-        client.create_bucket("AC1", name="")
+        client.create_bucket("AC1", name="", key=None, color="red")  # None is not sent; extra options are
 
     assert len(receiver.requests) == 1
-    assert json.loads(receiver.requests[0].body) == {"name": ""}
+    assert json.loads(receiver.requests[0].body) == {"name": "", "color": "red"}
     assert failed.value.status == 400
     assert failed.value.code == "validation_error"
     assert failed.value.fields == {"name": ["required"]}
