@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from hookrelay import Client
+from hookrelay.methods import METHODS
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = next((ROOT.parent / "shared" / "seeds").glob("002_*.txt"), None)
@@ -221,3 +222,11 @@ def test_every_section_of_the_seed_has_a_live_test(seed_methods):
 
     assert len(sections) == 11
     assert {f"test_{section.lower()}_section" for section in sections} <= defined
+
+
+def test_the_sdk_readme_lists_every_method():
+    readme = (ROOT / "sdk" / "README.md").read_text()
+
+    missing = [name for name in METHODS if f"`{name}(" not in readme]
+
+    assert missing == []
