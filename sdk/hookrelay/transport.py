@@ -13,8 +13,6 @@ import requests
 
 from hookrelay import __version__
 
-RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
-
 
 class HookRelayError(Exception):
     """Every failure of a call: the API's error shape ``{"error": {code, message, fields}}``, or
@@ -87,7 +85,6 @@ class Transport:
         max_retries: int = 3,
         backoff: float = 0.5,
         max_backoff: float = 60.0,
-        session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -95,7 +92,7 @@ class Transport:
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_backoff = max_backoff
-        self.session = session or requests.Session()
+        self.session = requests.Session()
         self.session.headers["User-Agent"] = f"hookrelay-python/{__version__}"
 
     def request(
@@ -133,7 +130,8 @@ class Transport:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except requests.RequestException as exc:
                 return HookRelayError(str(exc), status=None, code="connection_error")
-            if response.status_code not in RETRIED_STATUSES or attempt == self.max_retries:
+            retried = response.status_code == 429 or response.status_code >= 500
+            if not retried or attempt == self.max_retries:
                 break
             time.sleep(self._delay(attempt, response))
         if response.status_code >= 400:
