@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import getpass
 import json
 import os
@@ -127,17 +128,20 @@ def resend(session: Session, args: argparse.Namespace) -> None:
         print(message["id"])
 
 
+def header(value: str) -> tuple[str, str]:
+    """A ``Name: value`` argument."""
+    name, colon, content = value.partition(":")
+    if not colon or not name.strip():
+        raise argparse.ArgumentTypeError(f"not 'Name: value': {value!r}")
+    return name.strip(), content.strip()
+
+
 def send(session: Session, args: argparse.Namespace) -> None:
     """Send a test message to an input through its gateway URL."""
-    headers = dict(header.split(":", 1) for header in args.header)
     body = (
         args.data if args.data is not None else json.dumps({"type": "hookrelay.test", "sent_at": time.time()})
     )
-    show(
-        session.client.send_message(
-            args.input, body, headers={k.strip(): v.strip() for k, v in headers.items()}
-        )
-    )
+    show(session.client.send_message(args.input, body, headers=dict(args.header)))
 
 
 class _Arrivals(ThreadingHTTPServer):
@@ -171,27 +175,19 @@ def temporary_endpoint(session: Session, url: str, input_id: str | None) -> Iter
     client = session.client
     if input_id:
         account = session.account()
-        created = client.create_destination(
-            account, input_id, name=f"hookrelay listen {time.strftime('%H:%M:%S')}", endpoint_url=url
-        )
-        print(
-            f"Listening on {url} for input {input_id} (temporary destination {created['id']}); Ctrl-C stops.",
-            flush=True,
-        )
-        try:
-            yield created["secret"]
-        finally:
-            client.delete_destination(account, created["id"])
+        name = f"hookrelay listen {time.strftime('%H:%M:%S')}"
+        created = client.create_destination(account, input_id, name=name, endpoint_url=url)
+        what = f"input {input_id} (temporary destination {created['id']})"
+        remove = functools.partial(client.delete_destination, account, created["id"])
     else:
         created = client.webhooks.create(url)
-        print(
-            f"Listening on {url} for every event (temporary webhook {created['id']}); Ctrl-C stops.",
-            flush=True,
-        )
-        try:
-            yield created["secret"]
-        finally:
-            client.webhooks.remove(created["id"])
+        what = f"every event (temporary webhook {created['id']})"
+        remove = functools.partial(client.webhooks.remove, created["id"])
+    print(f"Listening on {url} for {what}; Ctrl-C stops.", flush=True)
+    try:
+        yield created["secret"]
+    finally:
+        remove()
 
 
 def listen(session: Session, args: argparse.Namespace) -> int:
@@ -276,7 +272,9 @@ def parser() -> argparse.ArgumentParser:
     command = commands.add_parser("send", help="send a test message to an input")
     command.add_argument("input", metavar="INPUT_ID")
     command.add_argument("--data", help="the JSON body (default: a small test payload)")
-    command.add_argument("--header", action="append", default=[], help="Name: value (repeatable)")
+    command.add_argument(
+        "--header", type=header, action="append", default=[], help="Name: value (repeatable)"
+    )
     command.set_defaults(run=send)
 
     command = commands.add_parser("listen", help="a local receiver: register URL and print what arrives")

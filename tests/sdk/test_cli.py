@@ -56,6 +56,10 @@ def test_login_then_the_everyday_commands(run_cli, api_url, owner, tmp_path):
     sent = ok("send", source["id"], "--data", '{"hello": "world"}', "--header", "X-Event: greeting")
     assert sent["id"].startswith("IM")
 
+    malformed = run_cli("send", source["id"], "--header", "no colon")
+    assert malformed.returncode == 2
+    assert "not 'Name: value'" in malformed.stderr
+
     refused = run_cli("buckets", "create", "")
     assert refused.returncode == 1
     assert "validation_error" in refused.stderr
