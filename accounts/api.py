@@ -11,6 +11,7 @@ from accounts.models import UserKey
 from accounts.serializers import (
     AccountFilterSerializer,
     AccountSerializer,
+    ApiTokenScopesSerializer,
     ApiTokenSerializer,
     AuthenticateSerializer,
     ChangePasswordSerializer,
@@ -164,11 +165,14 @@ class ChangePasswordView(APIView):
 
 
 class ApiTokenView(AccountScopedMixin, APIView):
-    @extend_schema(responses=ApiTokenSerializer)
+    @extend_schema(parameters=[ApiTokenScopesSerializer], responses=ApiTokenSerializer)
     def get(self, request, account_id: str, user_id: str):
         user = selectors.user_get(account=self.account, user_id=user_id)
-        token = services.user_api_token_issue(principal=request.user, user=user)
-        return Response(ApiTokenSerializer({"api_token": token, "hint": token[:8]}).data)
+        query = ApiTokenScopesSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        scopes = query.validated_data.get("scopes", [])
+        token = services.user_api_token_issue(principal=request.user, user=user, scopes=scopes)
+        return Response(ApiTokenSerializer({"api_token": token, "hint": token[:8], "scopes": scopes}).data)
 
 
 class ResendVerificationView(AccountScopedMixin, APIView):

@@ -118,6 +118,14 @@ class ApiToken(models.Model):
         API = "api"
         SESSION = "session"
 
+    class Scope(models.TextChoices):
+        """What a token limited to scopes may do (seed 003's permissions)."""
+
+        WEBHOOKS_VIEW = "WEBHOOKS:VIEW"
+        WEBHOOKS_ADD = "WEBHOOKS:ADD"
+        WEBHOOKS_EDIT = "WEBHOOKS:EDIT"
+        WEBHOOKS_REMOVE = "WEBHOOKS:REMOVE"
+
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.API)
     name = models.CharField(max_length=128, blank=True, default="")

@@ -3,7 +3,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts import selectors
-from accounts.models import Account, Plan, User
+from accounts.models import Account, ApiToken, Plan, User
+from core.fields import CommaListField
 
 
 class EmailAddressField(serializers.EmailField):
@@ -160,6 +161,17 @@ class PasswordChangeKeySerializer(serializers.Serializer):
 class ApiTokenSerializer(serializers.Serializer):
     api_token = serializers.CharField()
     hint = serializers.CharField()
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=ApiToken.Scope.choices), help_text="Empty: full access."
+    )
+
+
+class ApiTokenScopesSerializer(serializers.Serializer):
+    scopes = CommaListField(
+        child=serializers.ChoiceField(choices=ApiToken.Scope.choices),
+        required=False,
+        help_text="Limit the new token to these scopes (comma list); none: full access.",
+    )
 
 
 class StatusSerializer(serializers.Serializer):

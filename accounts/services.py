@@ -322,12 +322,12 @@ def api_token_issue(
     return token
 
 
-def user_api_token_issue(*, principal, user: User) -> str:
+def user_api_token_issue(*, principal, user: User, scopes: list[str] | None = None) -> str:
     """A new long-lived API token for the authenticated user themselves (tokens are stored
-    hashed, so an existing one cannot be shown again)."""
+    hashed, so an existing one cannot be shown again), limited to ``scopes`` when given."""
     if principal.pk != user.pk:
         raise Forbidden("Only the user themselves may get an API token.")
-    return api_token_issue(user=user, name="api-token lookup")
+    return api_token_issue(user=user, name="api-token lookup", scopes=scopes)
 
 
 def api_tokens_revoke(*, tokens: QuerySet[ApiToken]) -> int:

@@ -820,6 +820,7 @@ def main() -> None:
             str(args.web_workers),
             "--backlog",
             "2048",
+            "--no-control-socket",  # gunicorn's default socket is one per user: another gunicorn's
         ]
         if args.web_threads > 1:
             # No keep-alive: a kept connection stays with the worker that accepted it, so the load

@@ -16,6 +16,7 @@ urlpatterns = [
     path("v1/", include("destinations.urls")),
     path("v1/", include("recipes.urls")),
     path("v1/", include("deliveries.urls")),
+    path("v1/", include("webhooks.urls")),
 ]
 
 handler400 = "core.views.bad_request"

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 
 from deliveries import services
 from deliveries.models import Attempt, Certificate, IncomingMessage, OutgoingMessage
+from destinations.models import Destination
 
 
 class AttemptInline(admin.TabularInline):
@@ -38,12 +39,19 @@ class OutgoingMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Resend selected outgoing messages")
     def resend_selected(self, request, queryset) -> None:
-        resends = services.outgoing_resend(originals=list(queryset))
+        # Trigger calls are triggered again, never resent (deliveries.services).
+        resends = services.outgoing_resend(
+            originals=list(queryset.exclude(destination__feed=Destination.Feed.TRIGGER))
+        )
         self.message_user(request, f"Resent {len(resends)} outgoing message(s).", messages.SUCCESS)
 
     @admin.action(description="Retry selected failed outgoing messages")
     def retry_selected_failed(self, request, queryset) -> None:
-        failed = list(queryset.filter(status=OutgoingMessage.Status.FAILED))
+        failed = list(
+            queryset.filter(status=OutgoingMessage.Status.FAILED).exclude(
+                destination__feed=Destination.Feed.TRIGGER
+            )
+        )
         for outgoing in failed:
             services.outgoing_retry(outgoing=outgoing)
         skipped = queryset.count() - len(failed)

@@ -57,16 +57,19 @@ def deliverable(now) -> QuerySet[OutgoingMessage]:
         | Q(received_at=OuterRef("received_at"), pk__lt=OuterRef("pk"))
     )
     earlier_unprocessed = IncomingMessage.objects.filter(
-        input_id=OuterRef("destination__input_id"),
-        status=IncomingMessage.Status.RECEIVED,
-        created__lte=OuterRef("received_at"),
+        status=IncomingMessage.Status.RECEIVED, created__lte=OuterRef("received_at")
+    )
+    # A simple webhook's queue (feed "account") takes the messages of every input of its account.
+    waits_for_processing = Exists(earlier_unprocessed.filter(input_id=OuterRef("destination__input_id"))) | (
+        Q(destination__feed=Destination.Feed.ACCOUNT)
+        & Exists(earlier_unprocessed.filter(account_id=OuterRef("account_id")))
     )
     return (
         OutgoingMessage.objects.filter(status=OutgoingMessage.Status.PENDING, next_attempt_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .exclude(
             Q(destination__delivery_order=Destination.DeliveryOrder.FIFO)
-            & (Exists(earlier_pending) | Exists(earlier_unprocessed))
+            & (Exists(earlier_pending) | waits_for_processing)
         )
     )
 
@@ -117,7 +120,8 @@ def _message_for(outgoing: OutgoingMessage) -> Message:
         method=destination.message_method or incoming.method,
         event_type=incoming.event_type,
         content_type=incoming.content_type,
-        url=incoming.target_url or destination.endpoint_url,
+        # A dynamic input's target URL is its own destination's, not the account's webhooks'.
+        url=(destination.feed == Destination.Feed.INPUT and incoming.target_url) or destination.endpoint_url,
     )
 
 
@@ -359,8 +363,17 @@ def _outcome(prepared: _Prepared, outcome: http_client.Outcome, now) -> tuple[di
     error = outcome.error or f"HTTP {outcome.status}"
     if outcome.status == 410:
         destination_disable_and_alert(destination=destination, reason="The endpoint answered 410 Gone.")
+    blocked = outcome.error_kind == "ssrf_blocked"
+    if blocked:
+        logger.warning(
+            "delivery blocked by the SSRF guard, not retried: a configuration error outgoing=%s "
+            "destination=%s error=%r",
+            outgoing.pk,
+            destination.pk,
+            error,
+        )
     policy_id, retry_count, interval = effective_policy(destination)
-    if outcome.status == 410 or prepared.attempt.number > retry_count:
+    if outcome.status == 410 or blocked or prepared.attempt.number > retry_count:
         alert_on_failure(destination=destination, outgoing=outgoing, error=error)
         fields = {
             "status": OutgoingMessage.Status.FAILED,
@@ -391,22 +404,26 @@ ATTEMPT_OUTCOME_FIELDS = [
 ]
 
 
+def attempt_complete(attempt: Attempt, outcome: http_client.Outcome, now) -> None:
+    """Fill in an attempt's ATTEMPT_OUTCOME_FIELDS from what the request did (not saved)."""
+    attempt.status_code = outcome.status
+    attempt.response_headers = outcome.headers
+    attempt.response_body = outcome.body
+    attempt.succeeded = outcome.ok
+    attempt.error_kind = outcome.error_kind or ""
+    attempt.error = outcome.error or ""
+    attempt.elapsed_ms = outcome.elapsed_ms
+    attempt.remote_address = outcome.remote_address or ""
+    attempt.finished_at = now
+
+
 @transaction.atomic
 def _record(sent: list[tuple[_Prepared, http_client.Outcome]], unsent: list[_Prepared]) -> dict[str, Next]:
     """Record the outcomes and release the claims: one transaction, one commit, after the calls.
     Unsent messages lose their attempt rows and wait for a free slot (parked)."""
     now = timezone.now()
     for prepared, outcome in sent:
-        attempt = prepared.attempt
-        attempt.status_code = outcome.status
-        attempt.response_headers = outcome.headers
-        attempt.response_body = outcome.body
-        attempt.succeeded = outcome.ok
-        attempt.error_kind = outcome.error_kind or ""
-        attempt.error = outcome.error or ""
-        attempt.elapsed_ms = outcome.elapsed_ms
-        attempt.remote_address = outcome.remote_address or ""
-        attempt.finished_at = now
+        attempt_complete(prepared.attempt, outcome, now)
     update_rows([prepared.attempt for prepared, _ in sent], ATTEMPT_OUTCOME_FIELDS)
     # A destination is failing from its first failure until a delivery succeeds.
     destinations = {prepared.outgoing.destination_id: prepared.outgoing.destination for prepared, _ in sent}

@@ -6,6 +6,7 @@ import logging
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from core.events import event_matches
@@ -74,7 +75,11 @@ def incoming_process(*, incoming_ids: list[str]) -> list[str]:
                     )
             if incoming.input_id not in destinations_of:
                 destinations_of[incoming.input_id] = list(
-                    Destination.objects.filter(input_id=incoming.input_id, status=Destination.Status.ACTIVE)
+                    Destination.objects.filter(
+                        Q(input_id=incoming.input_id, feed=Destination.Feed.INPUT)
+                        | Q(account_id=incoming.account_id, feed=Destination.Feed.ACCOUNT),
+                        status=Destination.Status.ACTIVE,
+                    )
                 )
             destinations = [
                 destination
@@ -82,9 +87,12 @@ def incoming_process(*, incoming_ids: list[str]) -> list[str]:
                 if event_matches(message.event_type, destination.event_filters)
             ]
             if incoming.target_url:
-                # A dynamic input's message goes once, to its target URL, with the delivery
-                # settings of the input's first matching destination.
-                destinations = destinations[:1]
+                # A dynamic input's message goes once to its target URL, with the delivery
+                # settings of the input's first matching destination (and to the account's webhooks).
+                own = [
+                    destination for destination in destinations if destination.feed == Destination.Feed.INPUT
+                ]
+                destinations = own[:1] + [d for d in destinations if d.feed == Destination.Feed.ACCOUNT]
             outgoing += [
                 OutgoingMessage(
                     account_id=incoming.account_id,
@@ -110,14 +118,19 @@ def incoming_process(*, incoming_ids: list[str]) -> list[str]:
 
 
 def fifo_heads(*, incoming_ids: list[str]) -> list[str]:
-    """The first pending message of each active FIFO destination of these messages' inputs.
+    """The first pending message of each active FIFO destination of these messages' inputs (and
+    of their accounts' simple webhooks).
 
     A FIFO message received after one of these waited for its processing (see
     ``deliveries.delivery.deliverable``) and is woken here, whether or not that message
     produced anything for its destination."""
     destination_ids = (
         Destination.objects.filter(
-            input__incoming_messages__in=incoming_ids,
+            Q(input__incoming_messages__in=incoming_ids, feed=Destination.Feed.INPUT)
+            | Q(
+                feed=Destination.Feed.ACCOUNT,
+                account__in=IncomingMessage.objects.filter(pk__in=incoming_ids).values("account_id"),
+            ),
             delivery_order=Destination.DeliveryOrder.FIFO,
             status=Destination.Status.ACTIVE,
         )

@@ -16,6 +16,7 @@ from deliveries.delivery import outgoing_deliver_and_enqueue
 from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.queue import enqueue_deliver
+from destinations.models import Destination
 from inputs.models import Input
 
 BULK_RESEND_LIMIT = 10_000
@@ -71,13 +72,21 @@ def incoming_relay_sync(*, incoming: IncomingMessage) -> Attempt | None:
     """Sync mode: process the message and make its first delivery attempt inline.
 
     Returns that attempt (None when nothing was delivered: filtered by destination, dropped by a
-    recipe, or no active destination). Retries after a failure continue in the background."""
+    recipe, or no active destination of the input's own; the account's simple webhooks are
+    delivered in the background). Retries after a failure continue in the background."""
     outgoing_ids = incoming_process(incoming_ids=[incoming.pk])
-    if not outgoing_ids:
+    relayed = (
+        OutgoingMessage.objects.filter(pk__in=outgoing_ids, destination__feed=Destination.Feed.INPUT)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if relayed is None:
+        enqueue_deliver(outgoing_ids)
         return None
-    outgoing_deliver_and_enqueue(outgoing_ids=outgoing_ids[:1], read_timeout=settings.SYNC_DELIVERY_TIMEOUT)
-    enqueue_deliver(outgoing_ids[1:])
-    return Attempt.objects.filter(outgoing_id=outgoing_ids[0]).order_by("-number").first()
+    outgoing_deliver_and_enqueue(outgoing_ids=[relayed], read_timeout=settings.SYNC_DELIVERY_TIMEOUT)
+    enqueue_deliver([outgoing_id for outgoing_id in outgoing_ids if outgoing_id != relayed])
+    return Attempt.objects.filter(outgoing_id=relayed).order_by("-number").first()
 
 
 @transaction.atomic
@@ -99,10 +108,19 @@ def incoming_reprocess(*, incomings: list[IncomingMessage]) -> list[IncomingMess
     return list(IncomingMessage.objects.filter(pk__in=ids).order_by("created", "pk"))
 
 
+def _refuse_trigger_calls(outgoing_ids: list[str]) -> None:
+    """A trigger call (webhooks.triggers) answered its caller once; the pipeline would send it
+    again without its registered headers. Triggering it again is the way."""
+    calls = OutgoingMessage.objects.filter(pk__in=outgoing_ids, destination__feed=Destination.Feed.TRIGGER)
+    if outgoing_ids and calls.exists():
+        raise Conflict("A trigger call is neither resent nor retried; trigger it again.")
+
+
 @transaction.atomic
 def outgoing_resend(*, originals: QuerySet[OutgoingMessage] | list[OutgoingMessage]) -> list[OutgoingMessage]:
     """New outgoing messages for the same incoming messages and destinations, linked to the
     originals, delivered from scratch (they join a FIFO queue at its end)."""
+    _refuse_trigger_calls([original.pk for original in originals])
     now = timezone.now()
     resends = OutgoingMessage.objects.bulk_create(
         [
@@ -131,7 +149,9 @@ def outgoing_bulk_resend(
     """Resend every outgoing message of the account matching the filter (recovery after an
     outage), oldest first, at most BULK_RESEND_LIMIT at a time. Only the latest message of each
     resend chain counts, so repeating a bulk resend does not deliver twice."""
-    originals = OutgoingMessage.objects.filter(account=account, resends__isnull=True)
+    originals = OutgoingMessage.objects.filter(account=account, resends__isnull=True).exclude(
+        destination__feed=Destination.Feed.TRIGGER
+    )
     if destination_id:
         originals = originals.filter(destination_id=destination_id)
     if status:
@@ -146,6 +166,7 @@ def outgoing_bulk_resend(
 def outgoing_retry(*, outgoing: OutgoingMessage) -> OutgoingMessage:
     """Retry a failed (or still pending) outgoing message now: one more attempt (a failure
     ends it as failed again, its retry schedule having been spent)."""
+    _refuse_trigger_calls([outgoing.pk])
     with transaction.atomic():
         # The status condition sits in the UPDATE so a delivery succeeding meanwhile is not redone.
         retried = (

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
+from core.tasks import task
 from deliveries import delivery, dispatcher, processing, sweeper
 
 logger = logging.getLogger(__name__)
@@ -39,25 +39,25 @@ def _batch_or_each(work, ids: list[str], what: str) -> None:
             logger.exception("%s %s failed", what, one)
 
 
-@shared_task(name="deliveries.tasks.process_batch", acks_late=True, time_limit=300, soft_time_limit=240)
+@task("deliveries.tasks.process_batch", time_limit=300, acks_late=True)
 def process_batch(incoming_ids: list[str]) -> None:
     _batch_or_each(
         lambda ids: processing.incoming_process_and_enqueue(incoming_ids=ids), incoming_ids, "processing"
     )
 
 
-@shared_task(name="deliveries.tasks.deliver", acks_late=True, time_limit=180, soft_time_limit=150)
+@task("deliveries.tasks.deliver", time_limit=180, acks_late=True)
 def deliver(outgoing_ids: list[str]) -> None:
     _batch_or_each(
         lambda ids: delivery.outgoing_deliver_and_enqueue(outgoing_ids=ids), outgoing_ids, "delivering"
     )
 
 
-@shared_task(name="deliveries.tasks.sweep", time_limit=120)
+@task("deliveries.tasks.sweep", time_limit=120)
 def sweep() -> None:
     sweeper.sweep()
 
 
-@shared_task(name="deliveries.tasks.disable_failing_destinations", time_limit=300)
+@task("deliveries.tasks.disable_failing_destinations", time_limit=300)
 def disable_failing_destinations() -> None:
     sweeper.disable_failing_destinations()

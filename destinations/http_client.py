@@ -101,7 +101,9 @@ def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 
-def _is_allowed(address: str) -> bool:
+def is_allowed(address: str) -> bool:
+    """Whether deliveries may connect to this IP address: a public one, or one in
+    OUTBOUND_ALLOWED_NETWORKS."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if _is_public(ip):
         return True
@@ -128,7 +130,7 @@ def guarded_connect(
     infos = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
     if not infos:
         raise OSError(f"{host} resolves to no address")
-    allowed = [info for info in infos if _is_allowed(info[4][0])]
+    allowed = [info for info in infos if is_allowed(info[4][0])]
     if not allowed:
         raise AddressBlocked(host, infos[0][4][0])
     error: OSError | None = None

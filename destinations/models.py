@@ -42,9 +42,15 @@ class Destination(models.Model):
         URL_BODY_HMAC = "url_body_hmac"
         BOTH = "both"
 
+    class Feed(models.TextChoices):
+        INPUT = "input"  # the messages of its input
+        ACCOUNT = "account"  # the messages of every input of its account (a simple webhook)
+        TRIGGER = "trigger"  # only the calls of its trigger webhook, never the pipeline's fan-out
+
     id = PrefixedIdField(prefix="OU")
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="destinations")
     input = models.ForeignKey("inputs.Input", on_delete=models.CASCADE, related_name="destinations")
+    feed = models.CharField(max_length=8, choices=Feed.choices, default=Feed.INPUT)
     name = models.CharField(max_length=255)
     key = models.SlugField(max_length=128, blank=True, default="")
     endpoint_url = models.URLField(max_length=2048)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from django.utils import timezone
 from rest_framework import serializers
 
 from core.fields import CommaListField, JSONDocumentField
+from destinations import http_client
 from destinations.models import Destination
 from destinations.selectors import destination_recipes
 from inputs.authentication_options import DESTINATION_AUTHENTICATION, HEADER_NAME
@@ -26,6 +28,18 @@ def validate_endpoint_url(value: str) -> str:
         raise serializers.ValidationError("Enter a valid URL.") from None
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
         raise serializers.ValidationError("Enter an http or https URL with a host.")
+    # A name is resolved, and its addresses checked, at every delivery (http_client's guard); a
+    # literal address that deliveries may never reach is a mistake to say now.
+    host = "127.0.0.1" if parts.hostname == "localhost" else parts.hostname
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        return value
+    if not http_client.is_allowed(str(literal)):
+        raise serializers.ValidationError(
+            f"{parts.hostname} is a private, loopback or link-local address, which deliveries may not "
+            "reach (the operator can allow networks with OUTBOUND_ALLOWED_NETWORKS)."
+        )
     return value
 
 

@@ -8,7 +8,16 @@ from django.contrib import admin
 
 pytestmark = pytest.mark.django_db
 
-PLATFORM_APPS = ["accounts", "providers", "buckets", "inputs", "destinations", "recipes", "deliveries"]
+PLATFORM_APPS = [
+    "accounts",
+    "providers",
+    "buckets",
+    "inputs",
+    "destinations",
+    "recipes",
+    "deliveries",
+    "webhooks",
+]
 MODELS = [model for app in PLATFORM_APPS for model in apps.get_app_config(app).get_models()]
 
 

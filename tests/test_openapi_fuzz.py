@@ -90,6 +90,19 @@ def test_the_openapi_document_is_openapi_3_with_the_bucket_paths(live_server):
     assert {"get", "put", "delete"} <= set(document["paths"]["/v1/accounts/{account_id}/buckets/{bucket_id}"])
 
 
+def test_the_openapi_document_describes_the_gateway(live_server):
+    document = requests.get(f"{live_server.url}/v1/openapi.json", timeout=10).json()
+
+    for path in ("/v1/{input_name}/{input_id}", "/{input_id}/{target_url}"):
+        operations = document["paths"][path]
+        assert set(operations) == {"post", "put", "patch", "delete", "get", "head"}
+        assert "*/*" in operations["post"]["requestBody"]["content"]
+        assert {"200", "401", "404", "413", "429"} <= set(operations["post"]["responses"])
+        assert "Retry-After" in operations["post"]["responses"]["429"]["headers"]
+        assert set(operations["head"]["responses"]) == {"200", "404"}
+    assert "error" in document["components"]["schemas"]["Error"]["properties"]
+
+
 def test_the_openapi_document_loads_in_schemathesis_with_every_operation(live_server):
     labels = {result.ok().label for result in served_schema(live_server.url).get_all_operations()}
 

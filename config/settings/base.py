@@ -30,6 +30,7 @@ PROJECT_APPS = [
     "recipes",
     "deliveries",
     "reporting",
+    "webhooks",
 ]
 
 INSTALLED_APPS = [
@@ -81,6 +82,16 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hookrelay.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default serves gunicorn threads and Celery workers in several processes at
+    # once. WAL lets readers run beside the one writer; every transaction takes the write lock
+    # when it begins (BEGIN IMMEDIATE), waiting up to ``timeout`` seconds for it, instead of
+    # failing with "database is locked" when a reader tries to become a writer. Transactions are
+    # thereby serialized, which is what keeps row claims (a read, then a conditional UPDATE in
+    # one transaction) correct where SELECT ... FOR UPDATE SKIP LOCKED does not exist.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        transaction_mode="IMMEDIATE", timeout=30, init_command="PRAGMA journal_mode=WAL"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -145,12 +156,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "inputs.gateway_schema.add_gateway_paths",
+    ],
 }
 
 # Celery. The embedded default is kombu's filesystem transport: no broker server needed.
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
+    CELERY_BROKER_TRANSPORT = "core.filesystem_broker:Transport"
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
@@ -158,6 +174,9 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(VAR_DIR / "broker-processed"),
         "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
+        # kombu sleeps this long whenever the folder has nothing for it (1 s by default), and the
+        # worker's event loop with it: every hop of a webhook took a second.
+        "polling_interval": env.float("FILESYSTEM_BROKER_POLL_SECONDS", default=0.05),
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -175,7 +194,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "disable-failing-destinations": {
         "task": "deliveries.tasks.disable_failing_destinations",
-        "schedule": 3600.0,
+        "schedule": env.float("DISABLE_FAILING_INTERVAL_SECONDS", default=3600.0),
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -23,7 +23,8 @@ def test_a_user_gets_a_new_api_token_for_themselves(anon, viewer):
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"api_token", "hint"}
+    assert set(body) == {"api_token", "hint", "scopes"}
+    assert body["scopes"] == []
     assert body["api_token"].startswith(body["hint"])
     assert ApiToken.objects.filter(user=viewer.user, kind=ApiToken.Kind.API).count() == 2
     follow = anon.get(f"/v1/accounts/{viewer.account.id}?_token={body['api_token']}")

@@ -406,3 +406,47 @@ def test_a_null_rate_limit_means_the_plan_maximum(owner, input_):
     assert updated.status_code == 200, updated.content
     destination.refresh_from_db()
     assert destination.rate_limit == maximum
+
+
+@pytest.mark.parametrize(
+    "endpoint_url",
+    [
+        "http://10.0.0.1/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://127.0.0.1:9000/hook",
+        "http://localhost:9000/hook",
+        "http://[::1]:9000/hook",
+        "https://192.168.1.20/hook",
+    ],
+)
+def test_a_literal_private_address_is_refused_unless_the_operator_allows_it(
+    owner, input_, settings, endpoint_url
+):
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
+    existing = DestinationFactory(account=owner.account, input=input_)
+
+    created = owner.client.post(
+        list_url(owner.account, input_.id), {"name": "Private", "endpoint_url": endpoint_url}, format="json"
+    )
+    updated = owner.client.put(url(owner.account, existing.id), {"endpoint_url": endpoint_url}, format="json")
+
+    for response in (created, updated):
+        assert_field_error(response, "endpoint_url")
+        assert "OUTBOUND_ALLOWED_NETWORKS" in response.json()["error"]["fields"]["endpoint_url"][0]
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["0.0.0.0/0", "::/0"]
+    allowed = owner.client.post(
+        list_url(owner.account, input_.id), {"name": "Private", "endpoint_url": endpoint_url}, format="json"
+    )
+    assert allowed.status_code == 201, allowed.content
+
+
+def test_a_host_name_is_accepted_and_checked_at_delivery(owner, input_, settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
+
+    response = owner.client.post(
+        list_url(owner.account, input_.id),
+        {"name": "Named", "endpoint_url": "https://hooks.internal.example/x"},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content

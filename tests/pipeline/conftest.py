@@ -43,13 +43,18 @@ WORKER_ENV = {
     "OUTBOUND_READ_TIMEOUT": "3",
 }
 SWEEP_AFTER_SECONDS = 1
-WORKER_START_TIMEOUT = 30.0
+WORKER_START_TIMEOUT = 60.0
+# How long a test waits for an event before failing: generous, for a busy shared CI machine. A
+# wait ends as soon as the event happens, so it costs nothing when things go well.
+WAIT_CEILING = 60.0
 
 
 # --- waiting --------------------------------------------------------------------------------
 
 
-def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.05) -> object:
+def wait_until(
+    predicate: Callable[[], object], timeout: float = WAIT_CEILING, interval: float = 0.05
+) -> object:
     """Poll ``predicate`` until it returns something truthy (returned), or fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -99,25 +104,21 @@ def flush_redis() -> None:
 
 
 class Workers:
-    """Starts, kills and restarts the Celery worker subprocess of one test."""
+    """Starts, kills and restarts the Celery worker subprocess of one test, and Celery beat
+    beside it when the test asks (``start_beat``): scheduled work runs as in production."""
 
     def __init__(self, email_dir: Path, log_dir: Path) -> None:
         self.email_dir = email_dir
         self.log_dir = log_dir
         self.process: subprocess.Popen | None = None
         self.log_path: Path | None = None
+        self.beat: subprocess.Popen | None = None
         self.started = 0
 
-    def start(self, *, flush: bool = True, **env: str) -> None:
-        """Start a worker (on a flushed Redis unless ``flush=False``) and wait until it is ready."""
-        assert self.process is None, "a worker is already running"
+    def _environment(self, env: dict[str, str]) -> dict[str, str]:
         assert settings.DATABASES["default"]["NAME"].startswith("test_"), "not on the test database"
         assert settings.CELERY_BROKER_URL.startswith("redis://"), "the pipeline tests need Redis"
-        if flush:
-            flush_redis()
-        self.started += 1
-        self.log_path = self.log_dir / f"worker-{self.started}.log"
-        environment = {
+        return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.pipeline.worker_settings",
             "DATABASE_URL": _database_url(),
@@ -128,6 +129,15 @@ class Workers:
             **WORKER_ENV,
             **env,
         }
+
+    def start(self, *, flush: bool = True, **env: str) -> None:
+        """Start a worker (on a flushed Redis unless ``flush=False``) and wait until it is ready."""
+        assert self.process is None, "a worker is already running"
+        environment = self._environment(env)
+        if flush:
+            flush_redis()
+        self.started += 1
+        self.log_path = self.log_dir / f"worker-{self.started}.log"
         command = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
             "--pool", "threads", "--concurrency", "16",
@@ -146,6 +156,25 @@ class Workers:
                 pytest.fail(f"The Celery worker did not start:\n{log_text[-3000:]}")
             time.sleep(0.05)
 
+    def start_beat(self, **env: str) -> None:
+        """Start ``celery beat`` (as ``make run`` does) with every entry due each second."""
+        assert self.beat is None, "beat is already running"
+        environment = self._environment(
+            {"SWEEP_INTERVAL_SECONDS": "1", "DISABLE_FAILING_INTERVAL_SECONDS": "1", **env}
+        )
+        command = [
+            sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
+            "--schedule", str(self.log_dir / "celerybeat-schedule"),
+        ]  # fmt: skip
+        with self.beat_log_path.open("wb") as log:
+            self.beat = subprocess.Popen(
+                command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    @property
+    def beat_log_path(self) -> Path:
+        return self.log_dir / "beat.log"
+
     def kill(self) -> None:
         """SIGKILL the worker: no warm shutdown, tasks in flight are lost."""
         if self.process is None:
@@ -154,6 +183,12 @@ class Workers:
             os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
         self.process = None
+
+    def kill_beat(self) -> None:
+        if self.beat is not None:
+            self.beat.kill()
+            self.beat.wait(timeout=10)
+            self.beat = None
 
     def restart(self, **env: str) -> None:
         self.kill()
@@ -166,6 +201,9 @@ class Workers:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def beat_log(self) -> str:
+        return self.beat_log_path.read_text(errors="replace") if self.beat else ""
 
 
 def _wait_for_backends_to_close() -> None:
@@ -189,6 +227,7 @@ def workers(transactional_db, django_db_serialized_rollback, tmp_path) -> Iterat
     controller = Workers(email_dir=tmp_path / "mail", log_dir=tmp_path)
     controller.email_dir.mkdir()
     yield controller
+    controller.kill_beat()
     controller.kill()
     _wait_for_backends_to_close()
 

@@ -39,7 +39,7 @@ def test_receiver_gets_the_exact_message_signed_both_ways(
         headers={"X-Shop-Domain": "shop.example.com", "X-Not-Forwarded": "secret"},
     )
 
-    wait_until(lambda: receiver.requests, timeout=10)
+    wait_until(lambda: receiver.requests)
     outgoing = wait_until(
         lambda: OutgoingMessage.objects.filter(incoming=incoming, status="succeeded").first(), timeout=5
     )
@@ -77,10 +77,9 @@ def test_only_destinations_whose_event_filters_match_receive(
     ingest(source, event="invoice.paid")
     ingest(source, event="shipment.sent")
 
-    wait_until(lambda: len(everything.requests) == 4, timeout=10)
+    wait_until(lambda: len(everything.requests) == 4)
     wait_until(
         lambda: OutgoingMessage.objects.filter(status="pending").count() == 0 and len(prefixed.requests) == 2,
-        timeout=5,
     )
     events = {
         name: sorted(r.headers["X-Webhooks-Event"] for r in receiver.requests)
@@ -111,7 +110,7 @@ def test_duplicate_tasks_skip_a_message_another_worker_is_claiming_without_waiti
         # Duplicate tasks (a redelivery, the sweeper) for the message.
         for _ in range(8):
             current_app.send_task("deliveries.tasks.deliver", args=[[outgoing_id]])
-        wait_until(lambda: broker.llen("celery") == 0, timeout=10)
+        wait_until(lambda: broker.llen("celery") == 0)
         time.sleep(0.5)
         assert backends_waiting_on_a_lock() == 0
 

@@ -27,7 +27,7 @@ def test_fifo_delivers_each_message_first_in_send_order_despite_random_failures(
 
     sent = [ingest(source, {"n": n}, event="order.created") for n in range(50)]
 
-    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 50, timeout=40)
+    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 50)
     numbers = Counter(Attempt.objects.values_list("outgoing_id", "number"))
     assert max(numbers.values()) == 1, "an attempt was made twice in parallel"
     received_at = dict(OutgoingMessage.objects.values_list("pk", "received_at"))
@@ -64,13 +64,13 @@ def test_fifo_waits_for_an_earlier_message_still_being_processed(
         IncomingMessage.objects.select_for_update().get(pk=second.pk)
         workers.start(flush=False)
         # The dispatcher skips the locked row (SKIP LOCKED): it stays unprocessed meanwhile.
-        wait_until(lambda: receiver.requests, timeout=10)
+        wait_until(lambda: receiver.requests)
         time.sleep(1)
         assert [incoming_of(r.message_id) for r in receiver.requests] == [first.pk]
 
     expected = [first, second, third] if second_event == "order.created" else [first, third]
     # No sweeper runs: the queue moves on by itself once the second message is processed.
-    wait_until(lambda: len(receiver.requests) == len(expected), timeout=5)
+    wait_until(lambda: len(receiver.requests) == len(expected))
     assert [incoming_of(r.message_id) for r in receiver.requests] == [m.pk for m in expected]
 
 
@@ -86,7 +86,7 @@ def test_random_order_delivers_concurrently(worker, make_scripted_receiver, make
     for n in range(10):
         ingest(source, {"n": n}, event="order.created")
 
-    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 10, timeout=15)
+    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 10)
     assert len(receiver.requests) == 10
     print(f"\nrandom order: at most {receiver.max_in_flight} deliveries in flight")
     assert receiver.max_in_flight > 1
@@ -104,7 +104,7 @@ def test_rate_limit_delays_but_never_drops_or_duplicates(
     for n in range(20):
         ingest(source, {"n": n}, event="order.created")
 
-    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 20, timeout=20)
+    wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 20)
     ids = receiver.message_ids()
     assert sorted(ids) == sorted(OutgoingMessage.objects.values_list("pk", flat=True))
     assert len(set(ids)) == 20

@@ -55,7 +55,7 @@ def test_exhausted_retries_fail_the_message_with_one_alert_email_per_destination
     for _ in range(3):
         ingest(source, event="order.created")
 
-    wait_until(lambda: OutgoingMessage.objects.filter(status="failed").count() == 3, timeout=15)
+    wait_until(lambda: OutgoingMessage.objects.filter(status="failed").count() == 3)
     for outgoing in OutgoingMessage.objects.all():
         assert outgoing.attempt_count == 3
         assert outgoing.last_status_code == 500
@@ -110,6 +110,6 @@ def test_a_410_gone_disables_the_destination_at_once(
     assert any("was disabled" in email for email in worker.emails())
 
     later = ingest(source, event="order.created")
-    wait_until(lambda: type(later).objects.get(pk=later.pk).status == "processed", timeout=10)
+    wait_until(lambda: type(later).objects.get(pk=later.pk).status == "processed")
     assert not OutgoingMessage.objects.filter(incoming=later).exists()
     assert len(receiver.requests) == 1

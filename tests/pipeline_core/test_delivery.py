@@ -154,14 +154,20 @@ def test_410_gone_disables_the_destination_at_once(route, receiver):
         "http://[::1]:9/",
     ],
 )
-def test_ssrf_targets_become_failed_attempts_with_the_reason(route, url):
+def test_ssrf_targets_fail_at_once_with_the_reason_and_a_log_line(route, url, caplog):
     input_, destination = route
-    Destination.objects.filter(pk=destination.pk).update(endpoint_url=url, retry_policy_id="none")
+    Destination.objects.filter(pk=destination.pk).update(
+        endpoint_url=url, retry_policy_id="fixed", retry_interval=1, retry_count=5
+    )
     outgoing = outgoing_for(input_)
 
     with override_settings(OUTBOUND_ALLOWED_NETWORKS=[]):
-        deliver_one(outgoing.pk)
+        following = deliver_one(outgoing.pk)
 
+    outgoing.refresh_from_db()
+    assert outgoing.status == OutgoingMessage.Status.FAILED  # a configuration error: no retries
+    assert following.retry_in is None
+    assert "blocked by the SSRF guard, not retried" in caplog.text
     attempt = outgoing.attempts.get()
     assert attempt.error_kind == "ssrf_blocked"
     assert attempt.status_code is None

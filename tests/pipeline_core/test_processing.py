@@ -63,7 +63,7 @@ def test_a_message_another_worker_is_processing_is_waited_for_and_not_processed_
             other = pool.submit(other_worker, [busy.pk, free.pk])
             with pytest.raises(TimeoutError):
                 other.result(timeout=0.5)  # the other worker waits for the lock
-        processed = other.result(timeout=10)
+        processed = other.result(timeout=60)
 
     assert OutgoingMessage.objects.get(pk__in=processed).incoming_id == free.pk
     assert OutgoingMessage.objects.filter(incoming=busy).get().pk == first

@@ -24,6 +24,7 @@ from destinations.models import Destination
 from inputs.models import Input
 from providers.models import Application, ApplicationVersion, Consumer
 from recipes.models import Recipe
+from webhooks.models import TriggerWebhook
 
 ROUTE_KWARG = re.compile(r"<(?:\w+:)?(\w+)>")
 TEMPLATE_KWARG = re.compile(r"<(\w+)>")
@@ -176,6 +177,34 @@ def build_world(*, account: Account, user: User, label: str) -> World:
         succeeded=False,
         error_kind="connection",
     )
+    trigger_destination = Destination.objects.create(
+        account=account,
+        input=input_,
+        feed=Destination.Feed.TRIGGER,
+        name=f"Trigger {label}",
+        endpoint_url=UNREACHABLE_URL,
+        secret=f"whsec_t{label}",
+    )
+    trigger = TriggerWebhook.objects.create(
+        account=account, name=f"trigger-{label}", destination=trigger_destination
+    )
+    invocation = OutgoingMessage.objects.create(
+        account=account,
+        incoming=incoming,
+        destination=trigger_destination,
+        status=OutgoingMessage.Status.FAILED,
+        received_at=incoming.created,
+        attempt_count=1,
+    )
+    Attempt.objects.create(
+        account=account,
+        outgoing=invocation,
+        number=1,
+        request_method="POST",
+        request_url=UNREACHABLE_URL,
+        succeeded=False,
+        error_kind="connection",
+    )
     certificate = Certificate.objects.create(
         account=account,
         domain=f"{label}.example.com",
@@ -198,6 +227,8 @@ def build_world(*, account: Account, user: User, label: str) -> World:
             "outgoing_message_id": outgoing.id,
             "attempt_id": attempt.id,
             "certificate_id": certificate.certificate_id,
+            "trigger_webhook_id": trigger.name,
+            "reference_id": invocation.id,
         },
         consumer_values={
             "bucket_id": consumer_bucket.id,
