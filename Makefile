@@ -5,10 +5,10 @@ PY := $(VENV)/bin/python
 
 .PHONY: install run test lint fuzz services bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml sdk/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e ".[dev]"
+	$(VENV)/bin/pip install -q -e ".[dev]" -e ./sdk
 	touch $@
 
 install: $(VENV)/.installed
