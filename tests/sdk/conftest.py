@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.urls import Resolver404, resolve
 from hookrelay import Client
 
 from tests.conftest import Actor
@@ -23,18 +22,6 @@ CLI = Path(sys.executable).parent / "hookrelay"  # the console script of the ins
 DELIVERY_TIMEOUT = 60.0
 
 live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def needs_route(path: str, branch: str) -> pytest.MarkDecorator:
-    """Skip a test whose platform route is not on this branch yet (built in parallel on
-    ``branch``); it runs as soon as the route exists."""
-    try:
-        resolve(path)
-    except Resolver404:
-        missing = True
-    else:
-        missing = False
-    return pytest.mark.skipif(missing, reason=f"{path} does not exist yet: it comes with branch {branch}")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import time
 
 from hookrelay import Client
 
-from tests.sdk.conftest import CLI, cli_env, live, needs_route, wait_for
+from tests.sdk.conftest import CLI, cli_env, live, wait_for
 
 pytestmark = live
 
@@ -169,7 +169,6 @@ def test_listen_gives_up_after_its_timeout_and_still_cleans_up(sdk: Client, api_
     assert list(sdk.paginate(sdk.get_destinations, account, source["id"])) == []
 
 
-@needs_route("/v1/webhooks", "issue-10")
 def test_listen_without_an_input_uses_a_temporary_webhook(worker, sdk: Client, api_url, owner, tmp_path):
     account = owner.account.id
     bucket = sdk.create_bucket(account, name="Dev")
@@ -190,7 +189,6 @@ def test_listen_without_an_input_uses_a_temporary_webhook(worker, sdk: Client, a
     assert list(sdk.webhooks.list()) == []
 
 
-@needs_route("/v1/accounts/AC1/log", "issue-11-reports")
 def test_tail_prints_the_request_log(worker, run_cli, sdk: Client, api_url, owner, receiver):
     account = owner.account.id
     bucket = sdk.create_bucket(account, name="Dev")

@@ -12,7 +12,7 @@ import standardwebhooks
 from hookrelay import Client, verify_qminder, verify_signature, verify_standard_webhooks
 
 from tests.providers.conftest import VERSION_JSON
-from tests.sdk.conftest import live, needs_route, wait_for
+from tests.sdk.conftest import live, wait_for
 from tests.sdk.test_sections import APPLICATION
 from tests.support.receivers import Receiver
 
@@ -95,7 +95,6 @@ def test_the_signature_helpers_verify_what_the_platform_signed(sdk: Client, owne
     assert not verify_signature(secret, {"Content-Type": "application/json"}, body)
 
 
-@needs_route("/v1/accounts/AC1/log", "issue-11-reports")
 def test_reporting_section(sdk: Client, owner, receiver):
     account = owner.account.id
     source, _ = route(sdk, account, receiver)
@@ -116,7 +115,6 @@ def test_reporting_section(sdk: Client, owner, receiver):
     assert list(sdk.paginate(sdk.get_request_log, account, input_id=source["id"], http_status=500)) == []
 
 
-@needs_route("/v1/accounts/AC1/applications/AP1/consumers/c/send/default", "issue-11-embedded")
 def test_providers_section_sending_and_the_embedded_view(sdk: Client, owner, receiver):
     account = owner.account.id
     app = sdk.create_application(account, **APPLICATION)

@@ -8,9 +8,9 @@ import json
 import pytest
 from hookrelay import Client, HookRelayError, verify_qminder, verify_signature
 
-from tests.sdk.conftest import live, needs_route
+from tests.sdk.conftest import live
 
-pytestmark = [live, needs_route("/v1/webhooks", "issue-10")]
+pytestmark = live
 
 
 def test_the_simple_webhooks_api(sdk: Client, receiver):
