@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from providers.models import Application, Consumer
-from providers.services import client_token_issue
+from providers.services import consumer_client_token_issue
 from tests.conftest import error_code
 from tests.factories import make_account
 from tests.reporting.conftest import make_message
@@ -265,7 +265,7 @@ def test_a_consumers_log_holds_only_its_sub_accounts_messages(owner, consumer, r
 def test_a_client_token_reads_its_consumers_log_and_not_the_providers(owner, consumer, anon):
     consumer_input = InputFactory(account=consumer.sub_account)
     theirs = make_message(consumer_input)
-    token, _ = client_token_issue(consumer=consumer, bucket_key="default")
+    token, _ = consumer_client_token_issue(consumer=consumer, bucket_key="default")
     anon.credentials(HTTP_AUTHORIZATION=f"client-token-bearer {token}")
 
     own = anon.get(f"/v1/accounts/{consumer.sub_account_id}/log")
