@@ -91,7 +91,7 @@ def _run(args, stack: Stack, sink: str, logs: Path, env: dict) -> dict:
     )
     accepted = sum(1 for answer in answers if answer.incoming_id)
     expected = {segment: before.get(segment, 0) + accepted for segment in segments}
-    drained = drain(sink, expected, args.burst_drain)
+    drained = drain(sink, expected, args.peer_drain)
     dump = logs / "receipts-peer.jsonl"
     http_get(f"{sink}/_dump?path={dump}")
     receipts = [json.loads(line) for line in dump.read_text().splitlines()]

@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000, help="figure 2's burst")
     parser.add_argument("--rate", type=float, default=50.0, help="figures 3 and 4: offered msg/s")
     parser.add_argument("--paced-seconds", type=float, default=60.0, help="length of the paced runs")
+    parser.add_argument("--peer-drain", type=float, default=600.0, help="figure 1: wait at most this")
     parser.add_argument("--embedded-messages", type=int, default=10_000, help="figure 6's burst")
     parser.add_argument("--send-connections", type=int, default=16)
     parser.add_argument("--burst-send-limit", type=float, default=90.0, help="stop sending the burst after")
