@@ -87,7 +87,7 @@ def _run(args, stack: Stack, sink: str, logs: Path, env: dict) -> dict:
     before = http_get(f"{sink}/_stats")
     bodies = [body(seq, "bench.peer") for seq in range(args.messages)]
     answers = load.send_all(
-        url, bodies, connections=args.send_connections, rate=None, within=args.burst_send_limit
+        url, bodies, connections=args.send_connections, rate=None, within=args.peer_send_limit
     )
     accepted = sum(1 for answer in answers if answer.incoming_id)
     expected = {segment: before.get(segment, 0) + accepted for segment in segments}

@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000, help="figure 2's burst")
     parser.add_argument("--rate", type=float, default=50.0, help="figures 3 and 4: offered msg/s")
     parser.add_argument("--paced-seconds", type=float, default=60.0, help="length of the paced runs")
+    parser.add_argument("--peer-send-limit", type=float, default=400.0, help="figure 1: stop sending after")
     parser.add_argument("--peer-drain", type=float, default=600.0, help="figure 1: wait at most this")
     parser.add_argument("--embedded-messages", type=int, default=10_000, help="figure 6's burst")
     parser.add_argument("--send-connections", type=int, default=16)
@@ -157,7 +158,7 @@ def main() -> None:
         print(f"bench: setup done in {time.monotonic() - started:.0f} s", flush=True)
         results: dict = {}
         if "ingest" in args.only:
-            print("bench: figure 1 (ingest)", flush=True)
+            print("bench: figure 5 (ingest)", flush=True)
             results["ingest"] = ingest.figure_ingest(args, base, world["ingest"], profiler, use_wrk=use_wrk)
         if {"e2e", "peer"} & set(args.only):
             stack.start("sink", [sys.executable, "-m", "bench.sink", str(sink_port)])
@@ -176,14 +177,12 @@ def main() -> None:
             results["embedded"] = embedded.figure(args, logs)
         recipes = ROOT / "bench" / "recipes.py"
         if "recipes" in args.only and recipes.exists():
-            print("bench: figure 4 (bench/recipes.py)", flush=True)
+            print("bench: recipes (bench/recipes.py)", flush=True)
             results["recipes"] = run_recipes(recipes)
         if "reports" in args.only:
             from bench import reports
 
-            print(
-                f"bench: figure 6 (reports, {args.report_messages:,} messages loaded with COPY)", flush=True
-            )
+            print(f"bench: reports ({args.report_messages:,} messages loaded with COPY)", flush=True)
             results["reports"] = reports.figure(base, messages=args.report_messages)
 
         results["settings"] = {
