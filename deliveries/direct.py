@@ -7,15 +7,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from deliveries.delivery import (
-    ATTEMPT_OUTCOME_FIELDS,
-    _headers_for,
-    _message_for,
-    _Prepared,
-    _send,
-    attempt_complete,
-)
 from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
+from deliveries.outcome import ATTEMPT_OUTCOME_FIELDS, attempt_complete
+from deliveries.send import Prepared, headers_for, message_for, send
 from recipes.hooks import Message
 
 INTERRUPTED = "Interrupted before the endpoint answered."
@@ -44,8 +38,8 @@ def outgoing_send_now(
     outgoing.error = INTERRUPTED
     outgoing.attempt_count = 1
     outgoing.enqueued_at = None
-    message = message or _message_for(outgoing)
-    headers = headers if headers is not None else _headers_for(outgoing, message, 1)
+    message = message or message_for(outgoing)
+    headers = headers if headers is not None else headers_for(outgoing, message, 1)
     attempt = Attempt(
         account_id=incoming.account_id,
         outgoing=outgoing,
@@ -58,7 +52,7 @@ def outgoing_send_now(
         incoming.save(force_insert=True)
         outgoing.save(force_insert=True)
         attempt.save(force_insert=True)
-    outcome = _send(_Prepared(outgoing, message, headers, attempt), read_timeout=None)
+    outcome = send(Prepared(outgoing, message, headers, attempt), read_timeout=None)
     now = timezone.now()
     attempt_complete(attempt, outcome, now)
     with transaction.atomic():

@@ -42,7 +42,7 @@ def dispatch_batch() -> int:
         if not ids:
             return 0
         IncomingMessage.objects.filter(pk__in=ids).update(
-            lease_until=now + timedelta(seconds=settings.PROCESSING_LEASE_SECONDS)
+            lease_until=now + timedelta(seconds=settings.PROCESSING_LEASE_SECONDS), dispatched_at=now
         )
     for start in range(0, len(ids), CHUNK):
         current_app.send_task("deliveries.tasks.process_batch", args=[ids[start : start + CHUNK]])

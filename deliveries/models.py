@@ -35,6 +35,8 @@ class IncomingMessage(models.Model):
     error = models.TextField(blank=True, default="")
     lease_until = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now)
+    # When the outbox dispatcher last handed it to Celery (what its first hop took: the bench).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

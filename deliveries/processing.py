@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.events import event_matches
-from deliveries.delivery import fifo_head
+from deliveries.claim import fifo_head
 from deliveries.models import IncomingMessage, OutgoingMessage
 from deliveries.queue import enqueue_deliver
 from destinations.models import Destination
@@ -124,7 +124,7 @@ def fifo_heads(*, incoming_ids: list[str]) -> list[str]:
     of their accounts' simple webhooks).
 
     A FIFO message received after one of these waited for its processing (see
-    ``deliveries.delivery.deliverable``) and is woken here, whether or not that message
+    ``deliveries.claim.deliverable``) and is woken here, whether or not that message
     produced anything for its destination."""
     destination_ids = (
         Destination.objects.filter(

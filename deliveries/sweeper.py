@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from deliveries.delivery import deliverable, destination_disable_and_alert
+from deliveries.alerts import destination_disable_and_alert
+from deliveries.claim import deliverable
 from deliveries.models import Attempt
 from deliveries.queue import enqueue_deliver
 from destinations.models import Destination

@@ -160,7 +160,7 @@ def _storable(text: str) -> str:
     return text.replace("\x00", "\ufffd")
 
 
-def _source_ip(request: HttpRequest) -> str | None:
+def source_ip(request: HttpRequest) -> str | None:
     try:
         return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
     except ValueError:
@@ -246,7 +246,7 @@ def _accept(request: HttpRequest, input: Input, body: bytes, target_url: str, tr
         body=body,
         content_type=_storable(request.META.get("CONTENT_TYPE", "")),
         event_type=event_type,
-        source_ip=_source_ip(request),
+        source_ip=source_ip(request),
         target_url=target_url,
         status=status,
     )

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from core.api import AccountScopedMixin
 from core.errors import ValidationFailed
 from core.ids import ID_PATTERN
-from inputs.gateway import _source_ip as source_ip
+from inputs.gateway import source_ip
 from webhooks import selectors, services, triggers
 from webhooks.serializers import (
     TriggerCallSerializer,

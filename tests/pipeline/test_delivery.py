@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from standardwebhooks import Webhook
 
-from deliveries.delivery import outgoing_claim
+from deliveries.claim import outgoing_claim
 from deliveries.models import Attempt, OutgoingMessage
 from deliveries.processing import incoming_process
 from tests.pipeline.conftest import backends_waiting_on_a_lock, ingest, wait_until

@@ -6,7 +6,8 @@ import json
 import pytest
 import redis
 
-from deliveries.delivery import Next, outgoing_deliver
+from deliveries.delivery import outgoing_deliver
+from deliveries.outcome import Next
 from deliveries.services import incoming_accept
 from tests.routing_factories import DestinationFactory, InputFactory
 

@@ -10,7 +10,8 @@ from django.test import override_settings
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from deliveries.delivery import outgoing_claim, outgoing_deliver, outgoing_deliver_and_enqueue, parked
+from deliveries.claim import outgoing_claim, parked
+from deliveries.delivery import outgoing_deliver, outgoing_deliver_and_enqueue
 from deliveries.models import Certificate, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.queue import enqueue_deliver

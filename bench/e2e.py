@@ -1,0 +1,284 @@
+"""Figures 2, 3 and 4: the end-to-end runs through the real pipeline, each message checked to
+arrive exactly once per destination."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from bench import load
+from bench.stack import BIN, Stack, body, children, flush_redis, http_get, peak_rss_kib, wait_for
+
+
+def retire(input) -> int:
+    """Take what is left of a run out of the pipeline's way, so the next run starts from an empty
+    one: unprocessed messages become processed, undelivered ones failed, and the broker is
+    flushed. Returns how many outgoing messages were left undelivered.
+
+    The workers are still running: these bulk UPDATEs can deadlock with their transactions, and
+    are tried again (PostgreSQL aborts one side of a deadlock)."""
+    from django.db import OperationalError, transaction
+    from django.utils import timezone
+
+    from deliveries.models import IncomingMessage, OutgoingMessage
+
+    for tries_left in reversed(range(5)):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                IncomingMessage.objects.filter(input=input, status=IncomingMessage.Status.RECEIVED).update(
+                    status=IncomingMessage.Status.PROCESSED, lease_until=None, processed_at=now
+                )
+                left = OutgoingMessage.objects.filter(
+                    incoming__input=input, status=OutgoingMessage.Status.PENDING
+                ).update(
+                    status=OutgoingMessage.Status.FAILED,
+                    error="bench: left at the end of the run",
+                    completed_at=now,
+                )
+            break
+        except OperationalError:
+            if not tries_left:
+                raise
+    flush_redis()
+    return left
+
+
+def drain(sink: str, expected: dict[str, int], timeout: float, stall: float = 15.0) -> bool:
+    """Wait until the sink received ``expected`` receipts per path segment; give up after
+    ``timeout`` seconds, or ``stall`` seconds without a new receipt."""
+    deadline = time.monotonic() + timeout
+    last_total, last_progress = -1, time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - last_progress < stall:
+        counts = http_get(f"{sink}/_stats")
+        if all(counts.get(segment, 0) >= count for segment, count in expected.items()):
+            return True
+        total = sum(counts.values())
+        if total != last_total:
+            last_total, last_progress = total, time.monotonic()
+        time.sleep(0.25)
+    return False
+
+
+def delivery_run(
+    args,
+    base: str,
+    sink: str,
+    logs: Path,
+    input,
+    *,
+    rate: float | None,
+    count: int,
+    within: float,
+    drain_for: float,
+) -> dict:
+    """Send ``count`` messages to ``input`` (paced at ``rate``/s, or as fast as 16 clients go) for
+    at most ``within`` seconds, wait for the sink, and check every accepted message arrived exactly
+    once at every fast destination."""
+    from deliveries.models import OutgoingMessage
+    from destinations.models import Destination
+
+    destinations = list(Destination.objects.filter(input=input))
+    paths = {d.pk: "/" + d.endpoint_url.removeprefix(sink + "/") for d in destinations}
+    fast = {pk: path for pk, path in paths.items() if not path.startswith("/hang/")}
+    http_get(f"{sink}/_dump?path={logs / 'receipts-before.jsonl'}")  # forget earlier receipts
+    bodies = [body(seq, "bench.e2e") for seq in range(count)]
+    answers = load.send_all(
+        f"{base}/v1/{input.name}/{input.pk}",
+        bodies,
+        connections=args.send_connections,
+        rate=rate,
+        within=within,
+    )
+    accepted = {answer.incoming_id for answer in answers if answer.incoming_id}
+    send_seconds = max(a.answered for a in answers) - min(a.sent for a in answers)
+    drained = drain(sink, {path.split("/")[1]: len(accepted) for path in fast.values()}, drain_for)
+    dump = logs / f"receipts-{input.name}.jsonl"
+    http_get(f"{sink}/_dump?path={dump}")
+    receipts = [json.loads(line) for line in dump.read_text().splitlines()]
+    hang_receipts = sum(1 for path, _m, _t in receipts if path.startswith("/hang/"))
+    receipts = [receipt for receipt in receipts if receipt[0] in fast.values()]
+
+    outgoing = {
+        pk: (destination_id, incoming_id, created.timestamp())
+        for pk, destination_id, incoming_id, created in OutgoingMessage.objects.filter(
+            incoming__input=input
+        ).values_list("pk", "destination_id", "incoming_id", "incoming__created")
+    }
+    seen = Counter(message_id for _path, message_id, _t in receipts)
+    latencies = []
+    received_by_destination: dict[str, set[str]] = defaultdict(set)
+    unknown = 0
+    last_receipt = 0.0
+    for _path, message_id, arrived in receipts:
+        if message_id not in outgoing:
+            unknown += 1
+            continue
+        destination_id, incoming_id, created = outgoing[message_id]
+        received_by_destination[destination_id].add(incoming_id)
+        latencies.append(arrived - created)
+        last_receipt = max(last_receipt, arrived)
+    first_accept = min((created for _d, _i, created in outgoing.values()), default=0.0)
+    delivered = sum(seen.values())
+    exactly_once = (
+        unknown == 0
+        and all(times == 1 for times in seen.values())
+        and all(received_by_destination[pk] == accepted for pk in fast)
+    )
+    span = last_receipt - first_accept if delivered else 0.0
+    return {
+        "messages": count,
+        "sent": len(answers),
+        "accepted": len(accepted),
+        "offered_per_second": rate,
+        "sent_per_second": round(len(answers) / send_seconds, 1) if send_seconds else None,
+        "destinations": len(fast),
+        "deliveries": delivered,
+        "duplicates": sum(times - 1 for times in seen.values()),
+        "drained": drained,
+        "exactly_once": exactly_once,
+        "seconds": round(span, 2),
+        "deliveries_per_second": round(delivered / span, 1) if span else 0.0,
+        "latency": load.summary_ms(latencies),
+        "hops": hops(input, receipts),
+        "hang_receipts": hang_receipts,
+        "left_undelivered": retire(input),
+    }
+
+
+HOPS = (
+    "ingest -> dispatcher claim",
+    "dispatch -> process start (Celery)",
+    "process start -> deliver queued",
+    "deliver queued -> attempt start (Celery, claim)",
+    "attempt start -> sink receipt",
+)
+
+
+def hops(input, receipts: list) -> dict:
+    """Where the ingest->receipt time of each first attempt goes, hop by hop: p50 and p99 of each
+    hop and its share of the mean latency. From the rows' timestamps (incoming created,
+    dispatched_at and processed_at, which is taken as processing starts; the outgoing message's
+    enqueued_at; the attempt's started_at, taken after its claim) and the sink's receipt time,
+    all on this machine's clock."""
+    from deliveries.models import Attempt, OutgoingMessage
+
+    started = dict(
+        Attempt.objects.filter(outgoing__incoming__input=input, number=1).values_list(
+            "outgoing_id", "started_at"
+        )
+    )
+    rows = {
+        pk: times
+        for pk, *times in OutgoingMessage.objects.filter(incoming__input=input).values_list(
+            "pk", "incoming__created", "incoming__dispatched_at", "incoming__processed_at", "enqueued_at"
+        )
+    }
+    spans: dict[str, list[float]] = {name: [] for name in HOPS}
+    for _path, message_id, arrived in receipts:
+        times = [*rows.get(message_id, [None]), started.get(message_id)]
+        if None in times:
+            continue
+        points = [moment.timestamp() for moment in times] + [arrived]
+        for name, start, end in zip(HOPS, points, points[1:], strict=False):
+            spans[name].append(end - start)
+    total = sum(sum(values) for values in spans.values()) or 1.0
+    return {
+        name: {**load.summary_ms(values), "share": round(sum(values) / total, 3), "count": len(values)}
+        for name, values in spans.items()
+    }
+
+
+def start_workers(stack: Stack, args) -> list:
+    """The Celery workers of the delivery figures (no beat: no sweeper helps)."""
+    return [
+        stack.start(
+            f"celery-{number}",
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "threads",
+                "--concurrency",
+                str(args.celery_threads),
+                "--loglevel",
+                "WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"bench{number}@%h",
+            ],
+        )
+        for number in range(args.celery_workers)
+    ]
+
+
+def figures_delivery(
+    args, stack: Stack, base: str, sink: str, logs: Path, world: dict, web_pid: int, profiler
+) -> dict:
+    """Figures 2, 3, 4 and the memory figure, with the sink running: the Celery workers are started
+    for them (and stopped)."""
+    results: dict = {}
+    print("bench: figure 2 reference (requests.Session x4 -> sink)", flush=True)
+    results["sink_reference"] = load.session_loop(
+        f"{sink}/reference", threads=4, seconds=args.reference_seconds
+    )
+    workers = start_workers(stack, args)
+    from config.celery import app
+
+    wait_for(lambda: len(app.control.ping(timeout=1.0)) == args.celery_workers, "the Celery workers", 60)
+    profiler.targets["delivery"] = [worker.pid for worker in workers]
+
+    print(f"bench: figure 2 burst ({args.messages} messages x 3 destinations)", flush=True)
+    with profiler("delivery"):
+        burst = delivery_run(
+            args,
+            base,
+            sink,
+            logs,
+            world["burst"],
+            rate=None,
+            count=args.messages,
+            within=args.burst_send_limit,
+            drain_for=args.burst_drain,
+        )
+    paced_count = int(args.rate * args.paced_seconds)
+    print(f"bench: figure 3 latency ({paced_count} messages at {args.rate:.0f}/s)", flush=True)
+
+    def paced_run(input) -> dict:
+        return delivery_run(
+            args,
+            base,
+            sink,
+            logs,
+            input,
+            rate=args.rate,
+            count=paced_count,
+            within=2 * args.paced_seconds,
+            drain_for=args.paced_drain,
+        )
+
+    paced = paced_run(world["paced"])
+    results["end_to_end"] = {"burst": burst, "paced": paced}
+    results["memory"] = {
+        "web_mib": max(peak_rss_kib(pid) for pid in children(web_pid)) / 1024,
+        "worker_mib": max(peak_rss_kib(worker.pid) for worker in workers) / 1024,
+    }
+
+    print("bench: figure 4 (the latency run with a 4th destination hanging 30 s)", flush=True)
+    with_hang = paced_run(world["isolated"])
+    results["isolation"] = {
+        "with_hang": with_hang,
+        "without_hang_p99_ms": paced["latency"]["p99_ms"],
+        "ratio": round(with_hang["latency"]["p99_ms"] / max(paced["latency"]["p99_ms"], 0.1), 2),
+    }
+    for name in list(stack.processes):
+        if name.startswith("celery"):
+            stack.stop(name, grace=5.0)
+
+    return results

@@ -1,0 +1,131 @@
+"""Claiming outgoing messages for delivery, and giving the claim back.
+
+A claim is a conditional UPDATE taking a lease longer than the request timeout; it is what
+makes delivery at-least-once and never parallel. FIFO queues only ever give out their head."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from deliveries.models import IncomingMessage, OutgoingMessage
+from destinations.models import Destination
+
+
+def deliverable(now) -> QuerySet[OutgoingMessage]:
+    """Pending messages that are due, not leased, and (FIFO) at the head of their destination's queue.
+
+    A FIFO queue's head also waits for earlier incoming messages of its input still being
+    processed: their outgoing messages do not exist yet but belong in front of it."""
+    earlier_pending = OutgoingMessage.objects.filter(
+        destination_id=OuterRef("destination_id"),
+        status=OutgoingMessage.Status.PENDING,
+    ).filter(
+        Q(received_at__lt=OuterRef("received_at"))
+        | Q(received_at=OuterRef("received_at"), pk__lt=OuterRef("pk"))
+    )
+    earlier_unprocessed = IncomingMessage.objects.filter(
+        status=IncomingMessage.Status.RECEIVED, created__lte=OuterRef("received_at")
+    )
+    # A simple webhook's queue (feed "account") takes the messages of every input of its account.
+    waits_for_processing = Exists(earlier_unprocessed.filter(input_id=OuterRef("destination__input_id"))) | (
+        Q(destination__feed=Destination.Feed.ACCOUNT)
+        & Exists(earlier_unprocessed.filter(account_id=OuterRef("account_id")))
+    )
+    return (
+        OutgoingMessage.objects.filter(status=OutgoingMessage.Status.PENDING, next_attempt_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .exclude(
+            Q(destination__delivery_order=Destination.DeliveryOrder.FIFO)
+            & (Exists(earlier_pending) | waits_for_processing)
+        )
+    )
+
+
+def outgoing_claim(*, outgoing_ids: list[str]) -> list[OutgoingMessage]:
+    """Take the delivery lease of the deliverable messages among these, in queue order.
+
+    The rows are locked by primary key alone (``FOR UPDATE SKIP LOCKED``: a message another
+    worker is claiming right now is left to it), then checked: a locked row is read in its
+    latest committed version, so two claims never both succeed. Only the primary key is in the
+    WHERE so that the planner never walks the pending-messages indexes instead. One claim (one
+    lease value) covers the whole batch."""
+    now = timezone.now()
+    lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    with transaction.atomic():
+        locked = (
+            OutgoingMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("destination__recipe", "incoming")
+            .filter(pk__in=outgoing_ids)
+            .order_by("received_at", "pk")
+        )
+        claimed = [
+            outgoing
+            for outgoing in locked
+            if outgoing.status == OutgoingMessage.Status.PENDING
+            and outgoing.next_attempt_at <= now
+            and (outgoing.lease_until is None or outgoing.lease_until < now)
+        ]
+        fifo = [o.pk for o in claimed if o.destination.delivery_order == Destination.DeliveryOrder.FIFO]
+        if fifo:
+            heads = set(deliverable(now).filter(pk__in=fifo).values_list("pk", flat=True))
+            claimed = [outgoing for outgoing in claimed if outgoing.pk in heads or outgoing.pk not in fifo]
+        OutgoingMessage.objects.filter(pk__in=[outgoing.pk for outgoing in claimed]).update(
+            lease_until=lease_until, attempt_count=F("attempt_count") + 1
+        )
+    for outgoing in claimed:
+        outgoing.lease_until = lease_until
+        outgoing.attempt_count += 1
+    return claimed
+
+
+def release(outgoings: list[OutgoingMessage], **fields) -> None:
+    OutgoingMessage.objects.filter(pk__in=[outgoing.pk for outgoing in outgoings]).update(
+        lease_until=None, **fields
+    )
+
+
+def give_back(outgoings: list[OutgoingMessage], **fields) -> None:
+    """Undo the claim of messages that were not sent (as if never claimed)."""
+    OutgoingMessage.objects.filter(pk__in=[outgoing.pk for outgoing in outgoings]).update(
+        lease_until=None, attempt_count=F("attempt_count") - 1, **fields
+    )
+
+
+def fifo_head(*, destination_id: str) -> str | None:
+    """The first pending message of a destination's queue."""
+    return (
+        OutgoingMessage.objects.filter(destination_id=destination_id, status=OutgoingMessage.Status.PENDING)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def next_fifo(outgoing: OutgoingMessage) -> str | None:
+    if outgoing.destination.delivery_order != Destination.DeliveryOrder.FIFO:
+        return None
+    return fifo_head(destination_id=outgoing.destination_id)
+
+
+def parked(*, destination_id: str) -> list[str]:
+    """The oldest due messages of a destination waiting for a free in-flight slot (not
+    enqueued), a batch of them, locked until the caller's transaction ends (``SKIP LOCKED``:
+    two deliveries finishing at once wake different messages, and never wait on each other)."""
+    now = timezone.now()
+    return list(
+        OutgoingMessage.objects.select_for_update(skip_locked=True)
+        .filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            destination_id=destination_id,
+            status=OutgoingMessage.Status.PENDING,
+            enqueued_at__isnull=True,
+            next_attempt_at__lte=now,
+        )
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[: settings.DELIVERY_BATCH_SIZE]
+    )

@@ -1,0 +1,161 @@
+"""What a claimed message is sent as (the destination's recipe, signed headers) and sending it
+through the SSRF-guarded outbound client."""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from deliveries.models import Attempt, OutgoingMessage
+from deliveries.selectors import certificate_for_url
+from destinations import http_client, signing
+from destinations.models import Destination
+from recipes.hooks import Message, run_recipe
+
+
+def message_for(outgoing: OutgoingMessage) -> Message:
+    incoming = outgoing.incoming
+    destination = outgoing.destination
+    return Message(
+        body=bytes(incoming.body),
+        headers=dict(incoming.headers),
+        method=destination.message_method or incoming.method,
+        event_type=incoming.event_type,
+        content_type=incoming.content_type,
+        # A dynamic input's target URL is its own destination's, not the account's webhooks'.
+        url=(destination.feed == Destination.Feed.INPUT and incoming.target_url) or destination.endpoint_url,
+    )
+
+
+def apply_destination_recipe(outgoing: OutgoingMessage) -> Message | str | None:
+    """The message to send: transformed once (stored) or, with ``run_on_each_attempt``, on
+    every attempt. Returns None when the recipe drops it and the error text when it fails."""
+    destination = outgoing.destination
+    recipe = destination.recipe
+    if outgoing.transformed is not None:
+        stored = dict(outgoing.transformed)
+        stored["body"] = base64.b64decode(stored["body"])
+        return Message(**stored)
+    message = message_for(outgoing)
+    if recipe is None or not recipe.recipe_published:
+        return message
+    outcome = run_recipe(recipe=recipe, message=message)
+    if outcome.failed:
+        return outcome.error_text
+    if outcome.message is not None and not recipe.run_on_each_attempt:
+        # base64: JSON in PostgreSQL cannot hold the NUL bytes a binary body may have.
+        stored = {**outcome.message.__dict__, "body": base64.b64encode(outcome.message.body).decode()}
+        OutgoingMessage.objects.filter(pk=outgoing.pk).update(transformed=stored)
+    return outcome.message
+
+
+def headers_for(outgoing: OutgoingMessage, message: Message, attempt_number: int) -> dict[str, str]:
+    destination = outgoing.destination
+    prefix = destination.header_prefix or "Webhooks"
+    timestamp = int(time.time())
+    headers: dict[str, str] = {}
+    if message.content_type:
+        headers["Content-Type"] = message.content_type
+    wanted = {name.lower() for name in destination.headers_to_include}
+    headers.update({name: value for name, value in message.headers.items() if name.lower() in wanted})
+    headers.update(message.recipe_headers)
+    headers.update(
+        {
+            f"X-{prefix}-Message-Id": outgoing.pk,
+            f"X-{prefix}-Event": message.event_type,
+            f"X-{prefix}-Attempt": str(attempt_number),
+            f"X-{prefix}-Timestamp": str(timestamp),
+        }
+    )
+    secrets = [destination.secret]
+    if (
+        destination.previous_secret
+        and destination.previous_secret_expires_at
+        and (destination.previous_secret_expires_at > timezone.now())
+    ):
+        secrets.append(destination.previous_secret)
+    scheme = destination.signature_scheme
+    if scheme in (Destination.SignatureScheme.STANDARD_WEBHOOKS, Destination.SignatureScheme.BOTH):
+        headers.update(
+            signing.standard_webhooks_headers(
+                secret=secrets, msg_id=outgoing.pk, timestamp=timestamp, body=message.body
+            )
+        )
+    if scheme in (Destination.SignatureScheme.URL_BODY_HMAC, Destination.SignatureScheme.BOTH):
+        headers[f"X-{prefix}-Signature"] = " ".join(
+            signing.url_body_signature(secret=secret, url=message.url, body=message.body)
+            for secret in secrets
+        )
+    headers.update(_auth_headers(destination))
+    return headers
+
+
+def _auth_headers(destination: Destination) -> dict[str, str]:
+    options = destination.authentication_options or {}
+    kind = destination.authentication_type
+    if kind == Destination.AuthenticationType.BASIC:
+        pair = f"{options.get('username', '')}:{options.get('password', '')}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+    if kind == Destination.AuthenticationType.BEARER:
+        return {"Authorization": f"Bearer {options.get('token', '')}"}
+    if kind == Destination.AuthenticationType.HEADER:
+        return {options.get("name", "Authorization"): options.get("value", "")}
+    return {}
+
+
+@dataclass
+class Prepared:
+    """A claimed message about to be sent: its final form, headers and attempt row."""
+
+    outgoing: OutgoingMessage
+    message: Message
+    headers: dict[str, str]
+    attempt: Attempt
+
+
+def send(prepared: Prepared, read_timeout: float | None) -> http_client.Outcome:
+    message = prepared.message
+    # Imported certificates only matter to TLS.
+    certificate = (
+        certificate_for_url(account=prepared.outgoing.account_id, url=message.url)
+        if message.url.startswith("https")
+        else None
+    )
+    return http_client.send(
+        method=message.method,
+        url=message.url,
+        headers=prepared.headers,
+        body=message.body,
+        verify_ssl=prepared.outgoing.destination.verify_ssl,
+        trusted_certificates_pem=[certificate.pem] if certificate else [],
+        read_timeout=read_timeout,
+    )
+
+
+def send_all(
+    to_send: list[Prepared], read_timeout: float | None
+) -> tuple[list[tuple[Prepared, http_client.Outcome]], list[Prepared]]:
+    """Send one after the other on the thread's keep-alive connections. A destination that timed
+    out gets nothing more from this batch (its threads are what the in-flight cap protects), and
+    no request starts that could outlast its claim's lease; those messages are returned unsent."""
+    budget = timedelta(
+        seconds=settings.OUTBOUND_CONNECT_TIMEOUT + (read_timeout or settings.OUTBOUND_READ_TIMEOUT)
+    )
+    sent: list[tuple[Prepared, http_client.Outcome]] = []
+    unsent: list[Prepared] = []
+    timed_out: set[str] = set()
+    for prepared in to_send:
+        outgoing = prepared.outgoing
+        if outgoing.destination_id in timed_out or (sent and timezone.now() + budget > outgoing.lease_until):
+            unsent.append(prepared)
+            continue
+        outcome = send(prepared, read_timeout)
+        if outcome.error_kind == "timeout":
+            timed_out.add(outgoing.destination_id)
+        sent.append((prepared, outcome))
+    return sent, unsent
