@@ -79,19 +79,28 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hookrelay.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The embedded default serves gunicorn threads and Celery workers in several processes at
-    # once. WAL lets readers run beside the one writer; every transaction takes the write lock
-    # when it begins (BEGIN IMMEDIATE), waiting up to ``timeout`` seconds for it, instead of
-    # failing with "database is locked" when a reader tries to become a writer. Transactions are
-    # thereby serialized, which is what keeps row claims (a read, then a conditional UPDATE in
-    # one transaction) correct where SELECT ... FOR UPDATE SKIP LOCKED does not exist.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        transaction_mode="IMMEDIATE", timeout=30, init_command="PRAGMA journal_mode=WAL"
-    )
+
+def database(url: str) -> dict:
+    """The settings of the database at ``url`` (production.py requires the URL)."""
+    config = env.db_url_config(url)
+    config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # The embedded default serves gunicorn threads and Celery workers in several processes at
+        # once. WAL lets readers run beside the one writer; every transaction takes the write lock
+        # when it begins (BEGIN IMMEDIATE), waiting up to ``timeout`` seconds for it, instead of
+        # failing with "database is locked" when a reader tries to become a writer. Transactions
+        # are thereby serialized, which is what keeps row claims (a read, then a conditional
+        # UPDATE in one transaction) correct where SELECT ... FOR UPDATE SKIP LOCKED does not exist.
+        config.setdefault("OPTIONS", {}).update(
+            transaction_mode="IMMEDIATE", timeout=30, init_command="PRAGMA journal_mode=WAL"
+        )
+    return config
+
+
+DATABASES = {
+    "default": database(env.str("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'hookrelay.sqlite3'}"))
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deliveries', '0004_new_outgoing_counts_as_enqueued'),
+        ('deliveries', '0005_resends_go_with_their_original'),
     ]
 
     operations = [
