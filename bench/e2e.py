@@ -9,7 +9,16 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from bench import load
-from bench.stack import BIN, Stack, body, children, flush_redis, http_get, peak_rss_kib, wait_for
+from bench.stack import (
+    Stack,
+    body,
+    celery_worker,
+    children,
+    flush_redis,
+    http_get,
+    peak_rss_kib,
+    wait_for,
+)
 
 
 def retire(input) -> int:
@@ -194,26 +203,7 @@ def hops(input, receipts: list) -> dict:
 def start_workers(stack: Stack, args) -> list:
     """The Celery workers of the delivery figures (no beat: no sweeper helps)."""
     return [
-        stack.start(
-            f"celery-{number}",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "threads",
-                "--concurrency",
-                str(args.celery_threads),
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"bench{number}@%h",
-            ],
-        )
+        stack.start(f"celery-{number}", celery_worker("config", args.celery_threads, f"bench{number}"))
         for number in range(args.celery_workers)
     ]
 

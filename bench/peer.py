@@ -16,7 +16,18 @@ from pathlib import Path
 
 from bench import load
 from bench.e2e import drain
-from bench.stack import BIN, PG_SERVER, REDIS_URL, ROOT, Stack, body, free_port, http_get, wait_for
+from bench.stack import (
+    BIN,
+    PG_SERVER,
+    REDIS_URL,
+    ROOT,
+    Stack,
+    body,
+    celery_worker,
+    free_port,
+    http_get,
+    wait_for,
+)
 
 PATHS = ("/peer-a", "/peer-b", "/peer-c")
 
@@ -55,23 +66,7 @@ def _run(args, stack: Stack, sink: str, logs: Path, env: dict) -> dict:
     for number in range(args.celery_workers):
         stack.start(
             f"peer-celery-{number}",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "bench.peers.celery_app",
-                "worker",
-                "--pool",
-                "threads",
-                "--concurrency",
-                str(args.celery_threads),
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"peer{number}@%h",
-            ],
+            celery_worker("bench.peers.celery_app", args.celery_threads, f"peer{number}"),
             env=env,
         )
     url = f"{base}/peer/ingest"

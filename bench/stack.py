@@ -89,6 +89,14 @@ class Stack:
             self.stop(name)
 
 
+def celery_worker(app: str, threads: int, name: str) -> list[str]:
+    """The command of one Celery worker of the delivery figures (ours or the peer's)."""
+    return [
+        str(BIN / "celery"), "-A", app, "worker", "--pool", "threads", "--concurrency", str(threads),
+        "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{name}@%h",
+    ]  # fmt: skip
+
+
 def wait_for(check, what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
