@@ -36,29 +36,39 @@ def row_params(instance: models.Model) -> list:
 
 
 @cache
-def insert_sql(model: type[models.Model], rows: int) -> str:
-    """``INSERT`` of ``rows`` rows of every concrete column of ``model``."""
+def insert_sql(model: type[models.Model], rows: int, skip_conflicts: bool = False) -> str:
+    """``INSERT`` of ``rows`` rows of every concrete column of ``model``; with ``skip_conflicts``,
+    rows violating a unique constraint are left out and the others' primary keys returned
+    (PostgreSQL and SQLite share the syntax)."""
     quote = connection.ops.quote_name
     fields = model._meta.concrete_fields
     values = "({})".format(", ".join(["%s"] * len(fields)))
-    return "INSERT INTO {} ({}) VALUES {}".format(  # noqa: S608 (names from the model, values as parameters)
+    sql = "INSERT INTO {} ({}) VALUES {}".format(  # noqa: S608 (names from the model, values as parameters)
         quote(model._meta.db_table),
         ", ".join(quote(field.column) for field in fields),
         ", ".join([values] * rows),
     )
+    if skip_conflicts:
+        sql += f" ON CONFLICT DO NOTHING RETURNING {quote(model._meta.pk.column)}"
+    return sql
 
 
-def insert_rows(instances: list[models.Model]) -> None:
-    """INSERT new instances of one model (primary keys set) in one statement."""
+def insert_rows(instances: list[models.Model], *, skip_conflicts: bool = False) -> list[models.Model]:
+    """INSERT new instances of one model (primary keys set) in one statement. Returns those
+    inserted: all of them, or with ``skip_conflicts`` those violating no unique constraint."""
     if not instances:
-        return
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
-            insert_sql(type(instances[0]), len(instances)),
+            insert_sql(type(instances[0]), len(instances), skip_conflicts),
             [param for instance in instances for param in row_params(instance)],
         )
+        if skip_conflicts:
+            inserted = {pk for (pk,) in cursor.fetchall()}
+            instances = [instance for instance in instances if instance.pk in inserted]
     for instance in instances:
         instance._state.adding, instance._state.db = False, connection.alias
+    return instances
 
 
 def update_rows(instances: list[models.Model], fields: list[str]) -> None:

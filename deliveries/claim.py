@@ -56,7 +56,7 @@ def outgoing_claim(*, outgoing_ids: list[str]) -> list[OutgoingMessage]:
     lease value) covers the whole batch."""
     now = timezone.now()
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         locked = (
             OutgoingMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("destination__recipe", "incoming")
@@ -112,20 +112,21 @@ def next_fifo(outgoing: OutgoingMessage) -> str | None:
     return fifo_head(destination_id=outgoing.destination_id)
 
 
-def parked(*, destination_id: str) -> list[str]:
-    """The oldest due messages of a destination waiting for a free in-flight slot (not
-    enqueued), a batch of them, locked until the caller's transaction ends (``SKIP LOCKED``:
-    two deliveries finishing at once wake different messages, and never wait on each other)."""
+def parked(*, destination_ids: set[str]) -> list[str]:
+    """The oldest due messages of these destinations waiting for a free in-flight slot (not
+    enqueued), a batch's worth per destination, locked until the caller's transaction ends
+    (``SKIP LOCKED``: two deliveries finishing at once wake different messages, and never wait
+    on each other)."""
     now = timezone.now()
     return list(
         OutgoingMessage.objects.select_for_update(skip_locked=True)
         .filter(
             Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-            destination_id=destination_id,
+            destination_id__in=list(destination_ids),
             status=OutgoingMessage.Status.PENDING,
             enqueued_at__isnull=True,
             next_attempt_at__lte=now,
         )
         .order_by("received_at", "pk")
-        .values_list("pk", flat=True)[: settings.DELIVERY_BATCH_SIZE]
+        .values_list("pk", flat=True)[: settings.DELIVERY_BATCH_SIZE * len(destination_ids)]
     )

@@ -3,11 +3,13 @@
 The order of operations is what makes delivery at-least-once and never parallel: claim the
 messages with a conditional UPDATE and a lease longer than the request timeout
 (``deliveries.claim``), write the attempt rows, make the HTTP calls (``deliveries.send``), then
-record the outcomes and release the claims (``deliveries.outcome``)."""
+record the outcomes and release the claims (``deliveries.outcome``), each destination's as soon as
+its requests are done."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from itertools import groupby
 
 from django.conf import settings
@@ -19,23 +21,29 @@ from deliveries.claim import give_back, next_fifo, outgoing_claim, parked, relea
 from deliveries.models import Attempt, OutgoingMessage
 from deliveries.outcome import Next, record
 from deliveries.queue import enqueue_deliver
-from deliveries.send import Prepared, apply_destination_recipe, headers_for, send_all
+from deliveries.send import Prepared, apply_destination_recipe, headers_for, send_by_destination
 from deliveries.throttle import in_flight, rate_wait
 
 
-def _prepare(outgoing_ids: list[str]) -> tuple[list[Prepared], dict[str, Next]]:
-    """Claim, throttle, transform and write the attempt rows: one transaction, one commit, before
-    the HTTP calls. Returns what to send, and what happened to the messages not to be sent."""
+def prepare(
+    *, outgoing_ids: list[str], claimed: Sequence[OutgoingMessage] = ()
+) -> tuple[list[Prepared], dict[str, Next]]:
+    """Claim these messages, throttle, transform and write the attempt rows, with the ``claimed``
+    ones (leased by the caller, their destination and incoming message loaded): one transaction,
+    one commit, before the HTTP calls (the caller's, when it has one open). Returns what to send,
+    and what happened to the messages not to be sent."""
     to_send: list[Prepared] = []
     followups: dict[str, Next] = {}
-    with transaction.atomic():
-        claimed = outgoing_claim(outgoing_ids=outgoing_ids)
+    with transaction.atomic(savepoint=False):
+        if outgoing_ids:
+            claimed = [*claimed, *outgoing_claim(outgoing_ids=outgoing_ids)]
         to_park: list[OutgoingMessage] = []
         by_destination = sorted(claimed, key=lambda outgoing: outgoing.destination_id)  # stable: queue order
+        flying = in_flight(destination_ids={outgoing.destination_id for outgoing in claimed})
         for destination_id, group in groupby(by_destination, key=lambda outgoing: outgoing.destination_id):
             group = list(group)
             destination = group[0].destination
-            if in_flight(destination_id=destination_id) > settings.DESTINATION_MAX_IN_FLIGHT:  # ours included
+            if flying[destination_id] > settings.DESTINATION_MAX_IN_FLIGHT:  # ours included
                 # The destination holds its share of worker threads (it may be hanging): leave
                 # the threads to other destinations until one of its deliveries finishes.
                 to_park += group
@@ -74,19 +82,31 @@ def _prepare(outgoing_ids: list[str]) -> tuple[list[Prepared], dict[str, Next]]:
     return to_send, followups
 
 
+def send_and_record(
+    to_send: list[Prepared], followups: dict[str, Next], read_timeout: float | None
+) -> dict[str, Next]:
+    """Make the prepared requests and record their outcomes; returns ``followups`` completed."""
+    for sent, unsent in send_by_destination(to_send, read_timeout):
+        followups.update(record(sent, unsent))
+    return followups
+
+
 def outgoing_deliver(*, outgoing_ids: list[str], read_timeout: float | None = None) -> dict[str, Next]:
     """Make one delivery attempt of each of these outgoing messages that is due and ours to make.
 
     Returns what comes next for each id (an empty ``Next`` for one that was not ours).
     ``read_timeout`` overrides the outbound default (sync relays answer a waiting sender)."""
-    to_send, followups = _prepare(outgoing_ids)
-    sent, unsent = send_all(to_send, read_timeout)
-    followups.update(record(sent, unsent))
+    followups = send_and_record(*prepare(outgoing_ids=outgoing_ids), read_timeout)
     return {outgoing_id: followups.get(outgoing_id, Next()) for outgoing_id in outgoing_ids}
 
 
 def outgoing_deliver_and_enqueue(*, outgoing_ids: list[str], read_timeout: float | None = None) -> None:
-    followups = outgoing_deliver(outgoing_ids=outgoing_ids, read_timeout=read_timeout)
+    enqueue_followups(outgoing_deliver(outgoing_ids=outgoing_ids, read_timeout=read_timeout))
+
+
+def enqueue_followups(followups: dict[str, Next]) -> None:
+    """Send what comes next after a batch's deliveries: retries, the next FIFO messages, and
+    parked messages a finished delivery frees a slot for."""
     retries: dict[float, list[str]] = defaultdict(list)
     woken: list[str] = []
     finished_for: set[str] = set()
@@ -104,12 +124,12 @@ def outgoing_deliver_and_enqueue(*, outgoing_ids: list[str], read_timeout: float
         enqueue_deliver(retried, countdown=delay)
     # A delivery finishing while we parked may have looked for parked messages before ours were
     # committed: with a slot free now, nobody else would wake them.
+    flying = in_flight(destination_ids=parked_for - finished_for)
     parked_for = {
         destination_id
         for destination_id in parked_for - finished_for
-        if in_flight(destination_id=destination_id) < settings.DESTINATION_MAX_IN_FLIGHT
+        if flying[destination_id] < settings.DESTINATION_MAX_IN_FLIGHT
     }
     with transaction.atomic():
-        for destination_id in finished_for | parked_for:
-            woken += parked(destination_id=destination_id)
+        woken += parked(destination_ids=finished_for | parked_for)
         enqueue_deliver(list(dict.fromkeys(woken)))

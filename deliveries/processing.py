@@ -1,16 +1,21 @@
-"""Turning a committed incoming message into outgoing messages (the ``process`` task's body)."""
+"""Turning a committed incoming message into outgoing messages and delivering them (the
+``process_batch`` task's body)."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core.events import event_matches
-from deliveries.claim import fifo_head
+from core.db import insert_rows
+from deliveries.claim import fifo_head, give_back
+from deliveries.delivery import enqueue_followups, prepare, send_and_record
 from deliveries.models import IncomingMessage, OutgoingMessage
 from deliveries.queue import enqueue_deliver
 from destinations.models import Destination
@@ -31,20 +36,24 @@ def _message_of(incoming: IncomingMessage) -> Message:
     )
 
 
-def incoming_process(*, incoming_ids: list[str]) -> list[str]:
+def _process(incoming_ids: list[str], *, lease_until=None) -> tuple[list[OutgoingMessage], set[str]]:
     """Run each message's input recipe, then create one outgoing message per active destination
     whose event filters match: one transaction for the batch, whose row locks are the claim (a
-    worker that dies rolls back, and the dispatcher hands the message out again). Outgoing
-    messages are unique per (incoming, destination). Returns the ids of the outgoing messages to
-    deliver.
+    worker that dies rolls back, and the dispatcher hands the message out again). Returns the new
+    outgoing messages, in queue order, with their incoming message and destination loaded, and
+    the FIFO destinations of the batch's inputs (matched or not).
+
+    With ``lease_until``, the messages for destinations without FIFO order are born claimed
+    (leased until then, attempt 1 counted, as ``deliveries.claim.outgoing_claim`` would): the
+    caller delivers them with no claim to make, and the sweeper once the lease has expired.
 
     ``FOR UPDATE`` waits, rather than skipping locked rows: a dispatcher's pass may hold a lock on
     a message it had already dispatched for a moment, and skipping would leave that message
     unprocessed until its dispatch lease expired. A message another worker processed meanwhile no
-    longer matches ``received`` once the wait is over. Rows are locked in one order (created, id),
-    so two batches never deadlock."""
+    longer matches ``received`` once the wait is over, so it never gets outgoing messages twice.
+    Rows are locked in one order (created, id), so two batches never deadlock."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         incomings = list(
             IncomingMessage.objects.select_for_update(of=("self",))
             .select_related("input__recipe")
@@ -67,21 +76,18 @@ def incoming_process(*, incoming_ids: list[str]) -> list[str]:
                     continue
                 if outcome.message != message:
                     message = outcome.message
-                    IncomingMessage.objects.filter(pk=incoming.pk).update(
-                        body=message.body,
-                        headers=message.headers,
-                        method=message.method,
-                        event_type=message.event_type,
-                        content_type=message.content_type,
-                    )
+                    changed = {
+                        "body": message.body,
+                        "headers": message.headers,
+                        "method": message.method,
+                        "event_type": message.event_type,
+                        "content_type": message.content_type,
+                    }
+                    IncomingMessage.objects.filter(pk=incoming.pk).update(**changed)
+                    for name, value in changed.items():
+                        setattr(incoming, name, value)
             if incoming.input_id not in destinations_of:
-                destinations_of[incoming.input_id] = list(
-                    Destination.objects.filter(
-                        Q(input_id=incoming.input_id, feed=Destination.Feed.INPUT)
-                        | Q(account_id=incoming.account_id, feed=Destination.Feed.ACCOUNT),
-                        status=Destination.Status.ACTIVE,
-                    )
-                )
+                destinations_of[incoming.input_id] = _destinations_of(incoming)
             destinations = [
                 destination
                 for destination in destinations_of[incoming.input_id]
@@ -94,55 +100,77 @@ def incoming_process(*, incoming_ids: list[str]) -> list[str]:
                     destination for destination in destinations if destination.feed == Destination.Feed.INPUT
                 ]
                 destinations = own[:1] + [d for d in destinations if d.feed == Destination.Feed.ACCOUNT]
-            outgoing += [
-                OutgoingMessage(
-                    account_id=incoming.account_id,
-                    incoming=incoming,
-                    destination=destination,
-                    received_at=incoming.created,
+            for destination in destinations:
+                born_claimed = lease_until and destination.delivery_order != Destination.DeliveryOrder.FIFO
+                outgoing.append(
+                    OutgoingMessage(
+                        account_id=incoming.account_id,
+                        incoming=incoming,
+                        destination=destination,
+                        received_at=incoming.created,
+                        lease_until=lease_until if born_claimed else None,
+                        attempt_count=1 if born_claimed else 0,
+                    )
                 )
-                for destination in destinations
-            ]
             finished[(IncomingMessage.Status.PROCESSED, "")].append(incoming.pk)
-        OutgoingMessage.objects.bulk_create(outgoing, ignore_conflicts=True)
+        # A message processed again (after its input recipe failed or skipped it) keeps any
+        # outgoing message it already has.
+        outgoing = insert_rows(outgoing, skip_conflicts=True)
         for (status, error), ids in finished.items():
             IncomingMessage.objects.filter(pk__in=ids).update(
                 status=status, error=error, lease_until=None, processed_at=now
             )
         traffic_count(incoming=incomings, outgoing=outgoing)
+    fifo = {
+        destination.pk
+        for destinations in destinations_of.values()
+        for destination in destinations
+        if destination.delivery_order == Destination.DeliveryOrder.FIFO
+    }
+    return sorted(outgoing, key=lambda message: (message.received_at, message.pk)), fifo
+
+
+def _destinations_of(incoming: IncomingMessage) -> list[Destination]:
+    """The active destinations an incoming message may go to: its input's, and its account's
+    simple webhooks."""
     return list(
-        OutgoingMessage.objects.filter(
-            incoming__in=incomings, resent_from__isnull=True, status=OutgoingMessage.Status.PENDING
-        )
-        .order_by("received_at", "pk")
-        .values_list("pk", flat=True)
-    )
-
-
-def fifo_heads(*, incoming_ids: list[str]) -> list[str]:
-    """The first pending message of each active FIFO destination of these messages' inputs (and
-    of their accounts' simple webhooks).
-
-    A FIFO message received after one of these waited for its processing (see
-    ``deliveries.claim.deliverable``) and is woken here, whether or not that message
-    produced anything for its destination."""
-    destination_ids = (
         Destination.objects.filter(
-            Q(input__incoming_messages__in=incoming_ids, feed=Destination.Feed.INPUT)
-            | Q(
-                feed=Destination.Feed.ACCOUNT,
-                account__in=IncomingMessage.objects.filter(pk__in=incoming_ids).values("account_id"),
-            ),
-            delivery_order=Destination.DeliveryOrder.FIFO,
+            Q(input_id=incoming.input_id, feed=Destination.Feed.INPUT)
+            | Q(account_id=incoming.account_id, feed=Destination.Feed.ACCOUNT),
             status=Destination.Status.ACTIVE,
-        )
-        .values_list("pk", flat=True)
-        .distinct()
+        ).select_related("recipe")
     )
-    return [head for destination_id in destination_ids if (head := fifo_head(destination_id=destination_id))]
 
 
-def incoming_process_and_enqueue(*, incoming_ids: list[str]) -> None:
-    outgoing_ids = incoming_process(incoming_ids=incoming_ids)
-    heads = [head for head in fifo_heads(incoming_ids=incoming_ids) if head not in outgoing_ids]
-    enqueue_deliver(outgoing_ids + heads)
+def incoming_process(*, incoming_ids: list[str]) -> list[str]:
+    """Process these messages (see ``_process``); returns the ids of the outgoing messages to
+    deliver, in queue order."""
+    outgoing, _fifo = _process(incoming_ids)
+    return [message.pk for message in outgoing]
+
+
+# A process task makes up to this many batches' worth of deliveries itself, with no broker hop in
+# between (its destinations at once, see deliveries.send); the rest go out as ``deliver`` tasks,
+# for any worker to take.
+INLINE_BATCHES = 8
+
+
+def incoming_process_and_deliver(*, incoming_ids: list[str]) -> None:
+    """Process the messages and prepare the delivery of what they produced, born claimed (see
+    ``_process``), in one transaction; then make the requests.
+
+    Each FIFO queue of their inputs is woken too: its head may have waited for these messages'
+    processing (see ``deliveries.claim.deliverable``), whether or not they produced anything for
+    it. The rows are committed before any request; if this worker dies, the sweeper delivers
+    them once their lease has expired."""
+    inline = INLINE_BATCHES * settings.DELIVERY_BATCH_SIZE
+    lease_until = timezone.now() + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
+    with transaction.atomic():
+        outgoing, fifo = _process(incoming_ids, lease_until=lease_until)
+        claimed = [message for message in outgoing if message.lease_until]
+        if len(claimed) > inline:
+            give_back(claimed[inline:])
+            enqueue_deliver([message.pk for message in claimed[inline:]])
+        heads = [head for destination_id in fifo if (head := fifo_head(destination_id=destination_id))]
+        to_send, followups = prepare(outgoing_ids=heads, claimed=claimed[:inline])
+    enqueue_followups(send_and_record(to_send, followups, read_timeout=None))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
@@ -110,43 +112,49 @@ def _auth_headers(destination: Destination) -> dict[str, str]:
 
 @dataclass
 class Prepared:
-    """A claimed message about to be sent: its final form, headers and attempt row."""
+    """A claimed message about to be sent: its final form, headers and attempt row, and the
+    account's certificates trusted for its URL (read before sending: senders use no database)."""
 
     outgoing: OutgoingMessage
     message: Message
     headers: dict[str, str]
     attempt: Attempt
+    trusted_pem: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Imported certificates only matter to TLS.
+        certificate = (
+            certificate_for_url(account=self.outgoing.account_id, url=self.message.url)
+            if self.message.url.startswith("https")
+            else None
+        )
+        self.trusted_pem = [certificate.pem] if certificate else []
+
+
+Sent = list[tuple[Prepared, http_client.Outcome]]
 
 
 def send(prepared: Prepared, read_timeout: float | None) -> http_client.Outcome:
     message = prepared.message
-    # Imported certificates only matter to TLS.
-    certificate = (
-        certificate_for_url(account=prepared.outgoing.account_id, url=message.url)
-        if message.url.startswith("https")
-        else None
-    )
     return http_client.send(
         method=message.method,
         url=message.url,
         headers=prepared.headers,
         body=message.body,
         verify_ssl=prepared.outgoing.destination.verify_ssl,
-        trusted_certificates_pem=[certificate.pem] if certificate else [],
+        trusted_certificates_pem=prepared.trusted_pem,
         read_timeout=read_timeout,
     )
 
 
-def send_all(
-    to_send: list[Prepared], read_timeout: float | None
-) -> tuple[list[tuple[Prepared, http_client.Outcome]], list[Prepared]]:
+def send_in_turn(to_send: list[Prepared], read_timeout: float | None) -> tuple[Sent, list[Prepared]]:
     """Send one after the other on the thread's keep-alive connections. A destination that timed
     out gets nothing more from this batch (its threads are what the in-flight cap protects), and
     no request starts that could outlast its claim's lease; those messages are returned unsent."""
     budget = timedelta(
         seconds=settings.OUTBOUND_CONNECT_TIMEOUT + (read_timeout or settings.OUTBOUND_READ_TIMEOUT)
     )
-    sent: list[tuple[Prepared, http_client.Outcome]] = []
+    sent: Sent = []
     unsent: list[Prepared] = []
     timed_out: set[str] = set()
     for prepared in to_send:
@@ -159,3 +167,30 @@ def send_all(
             timed_out.add(outgoing.destination_id)
         sent.append((prepared, outcome))
     return sent, unsent
+
+
+# The threads that send a batch's messages when it has more than one destination: long-lived, so
+# each keeps its keep-alive connections.
+_senders = ThreadPoolExecutor(max_workers=settings.DELIVERY_SENDER_THREADS, thread_name_prefix="sender")
+# How long the destinations done first wait for the others, to have their outcomes recorded together.
+GATHER_SECONDS = 0.1
+
+
+def send_by_destination(
+    to_send: list[Prepared], read_timeout: float | None
+) -> Iterator[tuple[Sent, list[Prepared]]]:
+    """Send each destination's messages in turn and the destinations at once. Yields the (sent,
+    unsent) of the destinations done, together, every GATHER_SECONDS until all are: one that
+    hangs holds up no other's outcome for longer than that."""
+    groups: dict[str, list[Prepared]] = {}
+    for prepared in to_send:
+        groups.setdefault(prepared.outgoing.destination_id, []).append(prepared)
+    if len(groups) == 1:
+        yield send_in_turn(to_send, read_timeout)
+        return
+    pending = {_senders.submit(send_in_turn, group, read_timeout) for group in groups.values()}
+    while pending:
+        done, pending = wait(pending, timeout=GATHER_SECONDS)
+        if done:
+            outcomes = [future.result() for future in done]
+            yield [one for sent, _ in outcomes for one in sent], [one for _, unsent in outcomes for one in unsent]

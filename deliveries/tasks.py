@@ -42,7 +42,7 @@ def _batch_or_each(work, ids: list[str], what: str) -> None:
 @task("deliveries.tasks.process_batch", time_limit=300, acks_late=True)
 def process_batch(incoming_ids: list[str]) -> None:
     _batch_or_each(
-        lambda ids: processing.incoming_process_and_enqueue(incoming_ids=ids), incoming_ids, "processing"
+        lambda ids: processing.incoming_process_and_deliver(incoming_ids=ids), incoming_ids, "processing"
     )
 
 

@@ -12,7 +12,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
+from collections.abc import Iterable
 from functools import cache
+
+from django.db.models import Count
 
 from django.utils import timezone
 
@@ -58,17 +62,20 @@ def rate_wait(*, destination_id: str, rate_limit: int | None) -> float:
         return 0.0
 
 
-def in_flight(*, destination_id: str) -> int:
-    """Deliveries in flight to the destination, counted from the unexpired leases: a claim leases
-    its whole batch with one lease value and sends it one request at a time, so the distinct
-    values count the requests. Capped at settings.DESTINATION_MAX_IN_FLIGHT by the callers."""
-    return (
-        OutgoingMessage.objects.filter(
-            destination_id=destination_id,
-            status=OutgoingMessage.Status.PENDING,
-            lease_until__gt=timezone.now(),
+def in_flight(*, destination_ids: Iterable[str]) -> Counter[str]:
+    """Deliveries in flight to each of these destinations, counted from the unexpired leases: a
+    claim leases its whole batch with one lease value and sends it one request at a time, so the
+    distinct values count the requests. Capped at settings.DESTINATION_MAX_IN_FLIGHT by the
+    callers."""
+    return Counter(
+        dict(
+            OutgoingMessage.objects.filter(
+                destination_id__in=list(destination_ids),
+                status=OutgoingMessage.Status.PENDING,
+                lease_until__gt=timezone.now(),
+            )
+            .values("destination_id")
+            .annotate(requests=Count("lease_until", distinct=True))
+            .values_list("destination_id", "requests")
         )
-        .values("lease_until")
-        .distinct()
-        .count()
     )

@@ -236,6 +236,9 @@ DESTINATION_MAX_IN_FLIGHT = env.int("DESTINATION_MAX_IN_FLIGHT", default=8)
 # One ``deliver`` task claims up to this many messages of one destination and sends them one after
 # the other on a keep-alive connection, with one commit before and one after the requests.
 DELIVERY_BATCH_SIZE = env.int("DELIVERY_BATCH_SIZE", default=25)
+# A batch for several destinations is sent to them at once, by a pool of this many threads per
+# worker process (each destination's messages one after the other).
+DELIVERY_SENDER_THREADS = env.int("DELIVERY_SENDER_THREADS", default=32)
 DESTINATION_DISABLE_AFTER_DAYS = env.int("DESTINATION_DISABLE_AFTER_DAYS", default=5)
 INGEST_RATE_LIMIT_PER_SECOND = env.int("INGEST_RATE_LIMIT_PER_SECOND", default=1000)
 # How long a gateway process may use an input it looked up (a change reaches ingest within it).

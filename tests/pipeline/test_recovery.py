@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
-from deliveries.processing import incoming_process_and_enqueue
+from deliveries.processing import incoming_process
 from destinations.models import Destination
 from tests.pipeline.conftest import flush_redis, ingest, wait_until
 from tests.support.receivers import Reply, always
@@ -75,15 +75,15 @@ def test_every_message_is_delivered_after_redis_is_flushed_before_processing(
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_deliveries_whose_tasks_the_broker_lost_are_sent_by_the_scheduled_sweep(
+def test_deliveries_whose_worker_died_after_processing_are_sent_by_the_scheduled_sweep(
     workers, make_scripted_receiver, make_input, make_destination
 ):
     receiver = make_scripted_receiver()
     source = make_input()
     make_destination(source, receiver)
     incoming_ids = [ingest(source, {"n": n}, event="order.created").pk for n in range(10)]
-    # Processed as a worker would, whose ``deliver`` tasks then vanish with the broker's data.
-    incoming_process_and_enqueue(incoming_ids=incoming_ids)
+    # Processed as a worker would that then dies before delivering; the broker's data goes too.
+    incoming_process(incoming_ids=incoming_ids)
     assert OutgoingMessage.objects.filter(status="pending").count() == 10
     flush_redis()
     workers.start(flush=False)

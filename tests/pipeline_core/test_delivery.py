@@ -255,7 +255,7 @@ def test_a_destination_at_its_in_flight_cap_parks_the_next_until_a_delivery_fini
     assert receiver.requests == []
     waiting.refresh_from_db()
     assert (waiting.attempt_count, waiting.lease_until, waiting.enqueued_at) == (0, None, None)
-    assert parked(destination_id=destination.pk) == [waiting.pk]
+    assert parked(destination_ids={destination.pk}) == [waiting.pk]
 
     OutgoingMessage.objects.filter(pk=leased.pk).update(lease_until=None)
     with django_capture_on_commit_callbacks() as callbacks:
