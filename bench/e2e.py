@@ -160,9 +160,9 @@ def delivery_run(
 HOPS = (
     "ingest -> dispatcher claim",
     "dispatch -> process start (Celery)",
-    "process start -> deliver queued",
-    "deliver queued -> attempt start (Celery, claim)",
-    "attempt start -> sink receipt",
+    "process start -> outgoing row built (or deliver task sent)",
+    "row built -> attempt row built (claim if by a task)",
+    "attempt row built -> sink receipt (commit, request)",
 )
 
 
@@ -170,7 +170,8 @@ def hops(input, receipts: list) -> dict:
     """Where the ingest->receipt time of each first attempt goes, hop by hop: p50 and p99 of each
     hop and its share of the mean latency. From the rows' timestamps (incoming created,
     dispatched_at and processed_at, which is taken as processing starts; the outgoing message's
-    enqueued_at; the attempt's started_at, taken after its claim) and the sink's receipt time,
+    enqueued_at, set as processing builds it, or as a ``deliver`` task is sent for it; the
+    attempt's started_at, set as its row is built, before the commit that precedes the request) and the sink's receipt time,
     all on this machine's clock."""
     from deliveries.models import Attempt, OutgoingMessage
 

@@ -113,20 +113,20 @@ def next_fifo(outgoing: OutgoingMessage) -> str | None:
 
 
 def parked(*, destination_ids: set[str]) -> list[str]:
-    """The oldest due messages of these destinations waiting for a free in-flight slot (not
-    enqueued), a batch's worth per destination, locked until the caller's transaction ends
-    (``SKIP LOCKED``: two deliveries finishing at once wake different messages, and never wait
-    on each other)."""
+    """The oldest due messages of each of these destinations waiting for a free in-flight slot
+    (not enqueued), a batch of each, locked until the caller's transaction ends (``SKIP LOCKED``:
+    two deliveries finishing at once wake different messages, and never wait on each other)."""
     now = timezone.now()
-    return list(
-        OutgoingMessage.objects.select_for_update(skip_locked=True)
-        .filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-            destination_id__in=list(destination_ids),
-            status=OutgoingMessage.Status.PENDING,
-            enqueued_at__isnull=True,
-            next_attempt_at__lte=now,
-        )
-        .order_by("received_at", "pk")
-        .values_list("pk", flat=True)[: settings.DELIVERY_BATCH_SIZE * len(destination_ids)]
+    waiting = OutgoingMessage.objects.select_for_update(skip_locked=True).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        status=OutgoingMessage.Status.PENDING,
+        enqueued_at__isnull=True,
+        next_attempt_at__lte=now,
     )
+    return [
+        outgoing_id
+        for destination_id in sorted(destination_ids)
+        for outgoing_id in waiting.filter(destination_id=destination_id)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[: settings.DELIVERY_BATCH_SIZE]
+    ]

@@ -9,7 +9,7 @@ its requests are done."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import groupby
 
 from django.conf import settings
@@ -82,13 +82,14 @@ def prepare(
     return to_send, followups
 
 
-def send_and_record(
+def _followups(
     to_send: list[Prepared], followups: dict[str, Next], read_timeout: float | None
-) -> dict[str, Next]:
-    """Make the prepared requests and record their outcomes; returns ``followups`` completed."""
+) -> Iterator[dict[str, Next]]:
+    """What comes next for the messages not sent (``followups``, from ``prepare``), then for
+    those sent, as each set of destinations is done and recorded (see ``send_by_destination``)."""
+    yield followups
     for sent, unsent in send_by_destination(to_send, read_timeout):
-        followups.update(record(sent, unsent))
-    return followups
+        yield record(sent, unsent)
 
 
 def outgoing_deliver(*, outgoing_ids: list[str], read_timeout: float | None = None) -> dict[str, Next]:
@@ -96,12 +97,23 @@ def outgoing_deliver(*, outgoing_ids: list[str], read_timeout: float | None = No
 
     Returns what comes next for each id (an empty ``Next`` for one that was not ours).
     ``read_timeout`` overrides the outbound default (sync relays answer a waiting sender)."""
-    followups = send_and_record(*prepare(outgoing_ids=outgoing_ids), read_timeout)
+    followups: dict[str, Next] = {}
+    for part in _followups(*prepare(outgoing_ids=outgoing_ids), read_timeout):
+        followups.update(part)
     return {outgoing_id: followups.get(outgoing_id, Next()) for outgoing_id in outgoing_ids}
 
 
 def outgoing_deliver_and_enqueue(*, outgoing_ids: list[str], read_timeout: float | None = None) -> None:
-    enqueue_followups(outgoing_deliver(outgoing_ids=outgoing_ids, read_timeout=read_timeout))
+    deliver_prepared(*prepare(outgoing_ids=outgoing_ids), read_timeout=read_timeout)
+
+
+def deliver_prepared(
+    to_send: list[Prepared], followups: dict[str, Next], *, read_timeout: float | None = None
+) -> None:
+    """Make the prepared requests, and send what comes next as soon as it is known: a destination
+    done wakes its parked messages without waiting for another that hangs."""
+    for part in _followups(to_send, followups, read_timeout):
+        enqueue_followups(part)
 
 
 def enqueue_followups(followups: dict[str, Next]) -> None:

@@ -144,7 +144,6 @@ def record(sent: list[tuple[Prepared, http_client.Outcome]], unsent: list[Prepar
         released[tuple(sorted(fields.items()))].append(prepared.outgoing)
     for fields, outgoings in released.items():
         release(outgoings, **dict(fields))
-    traffic_count(attempts=[(p.outgoing, p.attempt, retry_in[p.outgoing.pk] is not None) for p, _ in sent])
     followups = {
         outgoing.pk: Next(
             retry_in=retry_in[outgoing.pk],
@@ -159,4 +158,6 @@ def record(sent: list[tuple[Prepared, http_client.Outcome]], unsent: list[Prepar
         followups.update(
             (prepared.outgoing.pk, Next(parked_for=prepared.outgoing.destination_id)) for prepared in unsent
         )
+    # Last: the rollup rows it locks are every transaction's of the account.
+    traffic_count(attempts=[(p.outgoing, p.attempt, retry_in[p.outgoing.pk] is not None) for p, _ in sent])
     return followups

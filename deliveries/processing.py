@@ -6,16 +6,17 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.events import event_matches
 from core.db import insert_rows
+from core.events import event_matches
 from deliveries.claim import fifo_head, give_back
-from deliveries.delivery import enqueue_followups, prepare, send_and_record
+from deliveries.delivery import deliver_prepared, prepare
 from deliveries.models import IncomingMessage, OutgoingMessage
 from deliveries.queue import enqueue_deliver
 from destinations.models import Destination
@@ -36,12 +37,21 @@ def _message_of(incoming: IncomingMessage) -> Message:
     )
 
 
-def _process(incoming_ids: list[str], *, lease_until=None) -> tuple[list[OutgoingMessage], set[str]]:
+class Processed(NamedTuple):
+    incomings: list[IncomingMessage]  # those processed by this call
+    outgoing: list[OutgoingMessage]  # new, in queue order, their incoming message and destination loaded
+    fifo: set[str]  # the FIFO destinations of the batch's inputs, matched or not
+
+    def count(self) -> None:
+        """Count them in the rollups: last in the transaction, since the rollup rows it locks
+        are every transaction's of the account."""
+        traffic_count(incoming=self.incomings, outgoing=self.outgoing)
+
+
+def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     """Run each message's input recipe, then create one outgoing message per active destination
-    whose event filters match: one transaction for the batch, whose row locks are the claim (a
-    worker that dies rolls back, and the dispatcher hands the message out again). Returns the new
-    outgoing messages, in queue order, with their incoming message and destination loaded, and
-    the FIFO destinations of the batch's inputs (matched or not).
+    whose event filters match, in the caller's transaction, whose row locks are the claim (a
+    worker that dies rolls back, and the dispatcher hands the message out again).
 
     With ``lease_until``, the messages for destinations without FIFO order are born claimed
     (leased until then, attempt 1 counted, as ``deliveries.claim.outgoing_claim`` would): the
@@ -53,81 +63,77 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> tuple[list[Outgoin
     longer matches ``received`` once the wait is over, so it never gets outgoing messages twice.
     Rows are locked in one order (created, id), so two batches never deadlock."""
     now = timezone.now()
-    with transaction.atomic(savepoint=False):
-        incomings = list(
-            IncomingMessage.objects.select_for_update(of=("self",))
-            .select_related("input__recipe")
-            .filter(pk__in=incoming_ids, status=IncomingMessage.Status.RECEIVED)
-            .order_by("created", "pk")
-        )
-        destinations_of: dict[str, list[Destination]] = {}
-        outgoing: list[OutgoingMessage] = []
-        finished: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for incoming in incomings:
-            message = _message_of(incoming)
-            recipe = incoming.input.recipe
-            if recipe is not None and recipe.recipe_published:
-                outcome = run_recipe(recipe=recipe, message=message)
-                if outcome.failed:
-                    finished[(IncomingMessage.Status.RECIPE_FAILED, outcome.error_text)].append(incoming.pk)
-                    continue
-                if outcome.message is None:
-                    finished[(IncomingMessage.Status.SKIPPED, "")].append(incoming.pk)
-                    continue
-                if outcome.message != message:
-                    message = outcome.message
-                    changed = {
-                        "body": message.body,
-                        "headers": message.headers,
-                        "method": message.method,
-                        "event_type": message.event_type,
-                        "content_type": message.content_type,
-                    }
-                    IncomingMessage.objects.filter(pk=incoming.pk).update(**changed)
-                    for name, value in changed.items():
-                        setattr(incoming, name, value)
-            if incoming.input_id not in destinations_of:
-                destinations_of[incoming.input_id] = _destinations_of(incoming)
-            destinations = [
-                destination
-                for destination in destinations_of[incoming.input_id]
-                if event_matches(message.event_type, destination.event_filters)
-            ]
-            if incoming.target_url:
-                # A dynamic input's message goes once to its target URL, with the delivery
-                # settings of the input's first matching destination (and to the account's webhooks).
-                own = [
-                    destination for destination in destinations if destination.feed == Destination.Feed.INPUT
-                ]
-                destinations = own[:1] + [d for d in destinations if d.feed == Destination.Feed.ACCOUNT]
-            for destination in destinations:
-                born_claimed = lease_until and destination.delivery_order != Destination.DeliveryOrder.FIFO
-                outgoing.append(
-                    OutgoingMessage(
-                        account_id=incoming.account_id,
-                        incoming=incoming,
-                        destination=destination,
-                        received_at=incoming.created,
-                        lease_until=lease_until if born_claimed else None,
-                        attempt_count=1 if born_claimed else 0,
-                    )
+    incomings = list(
+        IncomingMessage.objects.select_for_update(of=("self",))
+        .select_related("input__recipe")
+        .filter(pk__in=incoming_ids, status=IncomingMessage.Status.RECEIVED)
+        .order_by("created", "pk")
+    )
+    destinations_of: dict[str, list[Destination]] = {}
+    outgoing: list[OutgoingMessage] = []
+    finished: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for incoming in incomings:
+        message = _message_of(incoming)
+        recipe = incoming.input.recipe
+        if recipe is not None and recipe.recipe_published:
+            outcome = run_recipe(recipe=recipe, message=message)
+            if outcome.failed:
+                finished[(IncomingMessage.Status.RECIPE_FAILED, outcome.error_text)].append(incoming.pk)
+                continue
+            if outcome.message is None:
+                finished[(IncomingMessage.Status.SKIPPED, "")].append(incoming.pk)
+                continue
+            if outcome.message != message:
+                message = outcome.message
+                changed = {
+                    "body": message.body,
+                    "headers": message.headers,
+                    "method": message.method,
+                    "event_type": message.event_type,
+                    "content_type": message.content_type,
+                }
+                IncomingMessage.objects.filter(pk=incoming.pk).update(**changed)
+                for name, value in changed.items():
+                    setattr(incoming, name, value)
+        if incoming.input_id not in destinations_of:
+            destinations_of[incoming.input_id] = _destinations_of(incoming)
+        destinations = [
+            destination
+            for destination in destinations_of[incoming.input_id]
+            if event_matches(message.event_type, destination.event_filters)
+        ]
+        if incoming.target_url:
+            # A dynamic input's message goes once to its target URL, with the delivery
+            # settings of the input's first matching destination (and to the account's webhooks).
+            own = [destination for destination in destinations if destination.feed == Destination.Feed.INPUT]
+            destinations = own[:1] + [d for d in destinations if d.feed == Destination.Feed.ACCOUNT]
+        for destination in destinations:
+            born_claimed = lease_until and destination.delivery_order != Destination.DeliveryOrder.FIFO
+            outgoing.append(
+                OutgoingMessage(
+                    account_id=incoming.account_id,
+                    incoming=incoming,
+                    destination=destination,
+                    received_at=incoming.created,
+                    lease_until=lease_until if born_claimed else None,
+                    attempt_count=1 if born_claimed else 0,
                 )
-            finished[(IncomingMessage.Status.PROCESSED, "")].append(incoming.pk)
-        # A message processed again (after its input recipe failed or skipped it) keeps any
-        # outgoing message it already has.
-        outgoing = insert_rows(outgoing, skip_conflicts=True)
-        for (status, error), ids in finished.items():
-            IncomingMessage.objects.filter(pk__in=ids).update(
-                status=status, error=error, lease_until=None, processed_at=now
             )
-        traffic_count(incoming=incomings, outgoing=outgoing)
+        finished[(IncomingMessage.Status.PROCESSED, "")].append(incoming.pk)
+    # A message processed again (after its input recipe failed or skipped it) keeps any
+    # outgoing message it already has.
+    outgoing = insert_rows(outgoing, skip_conflicts=True)
+    for (status, error), ids in finished.items():
+        IncomingMessage.objects.filter(pk__in=ids).update(
+            status=status, error=error, lease_until=None, processed_at=now
+        )
     fifo = {
         destination.pk
         for destinations in destinations_of.values()
         for destination in destinations
         if destination.delivery_order == Destination.DeliveryOrder.FIFO
     }
-    return sorted(outgoing, key=lambda message: (message.received_at, message.pk)), fifo
+    return Processed(incomings, sorted(outgoing, key=lambda message: (message.received_at, message.pk)), fifo)
 
 
 def _destinations_of(incoming: IncomingMessage) -> list[Destination]:
@@ -145,8 +151,10 @@ def _destinations_of(incoming: IncomingMessage) -> list[Destination]:
 def incoming_process(*, incoming_ids: list[str]) -> list[str]:
     """Process these messages (see ``_process``); returns the ids of the outgoing messages to
     deliver, in queue order."""
-    outgoing, _fifo = _process(incoming_ids)
-    return [message.pk for message in outgoing]
+    with transaction.atomic():
+        processed = _process(incoming_ids)
+        processed.count()
+    return [message.pk for message in processed.outgoing]
 
 
 # A process task makes up to this many batches' worth of deliveries itself, with no broker hop in
@@ -166,11 +174,14 @@ def incoming_process_and_deliver(*, incoming_ids: list[str]) -> None:
     inline = INLINE_BATCHES * settings.DELIVERY_BATCH_SIZE
     lease_until = timezone.now() + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     with transaction.atomic():
-        outgoing, fifo = _process(incoming_ids, lease_until=lease_until)
-        claimed = [message for message in outgoing if message.lease_until]
+        processed = _process(incoming_ids, lease_until=lease_until)
+        claimed = [message for message in processed.outgoing if message.lease_until]
         if len(claimed) > inline:
             give_back(claimed[inline:])
             enqueue_deliver([message.pk for message in claimed[inline:]])
-        heads = [head for destination_id in fifo if (head := fifo_head(destination_id=destination_id))]
+        heads = [
+            head for destination_id in processed.fifo if (head := fifo_head(destination_id=destination_id))
+        ]
         to_send, followups = prepare(outgoing_ids=heads, claimed=claimed[:inline])
-    enqueue_followups(send_and_record(to_send, followups, read_timeout=None))
+        processed.count()
+    deliver_prepared(to_send, followups)

@@ -193,4 +193,7 @@ def send_by_destination(
         done, pending = wait(pending, timeout=GATHER_SECONDS)
         if done:
             outcomes = [future.result() for future in done]
-            yield [one for sent, _ in outcomes for one in sent], [one for _, unsent in outcomes for one in unsent]
+            yield (
+                [one for sent, _ in outcomes for one in sent],
+                [one for _, unsent in outcomes for one in unsent],
+            )

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from functools import cache
 
 from django.db.models import Count
-
 from django.utils import timezone
 
 from core.redis import redis_client

@@ -18,7 +18,11 @@ class Traffic(models.Model):
 
     Ids are plain columns, not foreign keys: the history outlives purged messages and deleted
     objects. ``destination_id`` is empty on the rows counting incoming messages. Counts are
-    signed: reprocessing an incoming message takes back its first count."""
+    signed: reprocessing an incoming message takes back its first count.
+
+    A key's counts are spread over up to STRIPES rows (``stripe``), which the reports sum: every
+    pipeline transaction of an account updates its rows, and holds their locks until it commits,
+    so with one row per key the account's transactions would wait for each other."""
 
     class Precision(models.TextChoices):
         MINUTE = "minute"
@@ -35,6 +39,7 @@ class Traffic(models.Model):
     succeeded = models.IntegerField(default=0)
     failed = models.IntegerField(default=0)
     retried = models.IntegerField(default=0, help_text="Failed attempts followed by a retry.")
+    stripe = models.PositiveSmallIntegerField(default=0, help_text="Which of the key's rows this is.")
 
     class Meta:
         verbose_name_plural = "traffic"
@@ -42,8 +47,16 @@ class Traffic(models.Model):
         constraints = [
             # Also the index of every report: an account's rows of one precision by period.
             models.UniqueConstraint(
-                fields=["account_id", "precision", "period", "bucket_id", "input_id", "destination_id"],
-                name="traffic_one_row_per_period",
+                fields=[
+                    "account_id",
+                    "precision",
+                    "period",
+                    "bucket_id",
+                    "input_id",
+                    "destination_id",
+                    "stripe",
+                ],
+                name="traffic_one_row_per_period_and_stripe",
             )
         ]
         indexes = [

@@ -9,6 +9,8 @@ is the same on PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
+import random
+import threading
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,7 +23,19 @@ from django.utils import timezone
 from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
 from reporting.models import COUNTS, LATENCY_BOUNDS_MS, LATENCY_COLUMNS, Traffic
 
-KEY_COLUMNS = ("account_id", "precision", "period", "bucket_id", "input_id", "destination_id")
+KEY_COLUMNS = ("account_id", "precision", "period", "bucket_id", "input_id", "destination_id", "stripe")
+STRIPES = 16
+_thread = threading.local()
+
+
+def _stripe() -> int:
+    """This thread's rollup rows (see ``Traffic``): always the same, so a transaction that counts
+    twice never locks rows of two stripes, in an order another transaction could reverse."""
+    if not hasattr(_thread, "stripe"):
+        _thread.stripe = random.randrange(STRIPES)  # noqa: S311 (spreading load, not a secret)
+    return _thread.stripe
+
+
 PRECISIONS = {Traffic.Precision.MINUTE: "minute", Traffic.Precision.HOUR: "hour"}
 
 
@@ -51,7 +65,8 @@ def _upsert_sql() -> str:
 
 
 class _Counts:
-    """Counts summed per rollup row: (account, precision, period, bucket, input, destination)."""
+    """Counts summed per rollup row: (account, precision, period, bucket, input, destination), in
+    this thread's stripe."""
 
     def __init__(self) -> None:
         self.rows: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTS, 0))
@@ -69,8 +84,15 @@ class _Counts:
         if not self.rows:
             return
         period = Traffic._meta.get_field("period")
+        stripe = _stripe()
         params = [
-            [*key[:2], period.get_db_prep_save(key[2], connection), *key[3:], *(row[c] for c in COUNTS)]
+            [
+                *key[:2],
+                period.get_db_prep_save(key[2], connection),
+                *key[3:],
+                stripe,
+                *(row[c] for c in COUNTS),
+            ]
             for key, row in sorted(self.rows.items())
         ]
         with connection.cursor() as cursor:
