@@ -73,6 +73,8 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     outgoing: list[OutgoingMessage] = []
     finished: dict[tuple[str, str], list[str]] = defaultdict(list)
     for incoming in incomings:
+        if incoming.input_id not in destinations_of:  # before the recipe: see ``fifo`` below
+            destinations_of[incoming.input_id] = _destinations_of(incoming)
         message = _message_of(incoming)
         recipe = incoming.input.recipe
         if recipe is not None and recipe.recipe_published:
@@ -95,8 +97,6 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
                 IncomingMessage.objects.filter(pk=incoming.pk).update(**changed)
                 for name, value in changed.items():
                     setattr(incoming, name, value)
-        if incoming.input_id not in destinations_of:
-            destinations_of[incoming.input_id] = _destinations_of(incoming)
         destinations = [
             destination
             for destination in destinations_of[incoming.input_id]
@@ -127,6 +127,8 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
         IncomingMessage.objects.filter(pk__in=ids).update(
             status=status, error=error, lease_until=None, processed_at=now
         )
+    # A FIFO queue's head may wait for these messages' processing (deliveries.claim.deliverable),
+    # whatever its outcome: a message the input recipe failed or skipped lets it go too.
     fifo = {
         destination.pk
         for destinations in destinations_of.values()

@@ -10,7 +10,7 @@ from deliveries.processing import incoming_process
 from deliveries.tasks import process_batch
 from destinations.models import Destination
 from tests.pipeline_core.conftest import accept
-from tests.routing_factories import DestinationFactory, InputFactory
+from tests.routing_factories import DestinationFactory, InputFactory, RecipeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +82,24 @@ def test_a_message_that_fails_to_process_does_not_hold_up_its_batch(account_a, r
     good.refresh_from_db()
     assert (bad.status, good.status) == ("received", "processed")
     assert "trying each alone" in caplog.text
+
+
+def test_a_fifo_head_waiting_for_a_message_the_input_recipe_skips_is_delivered_when_it_is(
+    account_a, route, receiver
+):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(delivery_order=Destination.DeliveryOrder.FIFO)
+    code = "if (message.getEventType() === 'ping') message.skip();"
+    input_.recipe = RecipeFactory(account=account_a, recipe_draft=code, recipe_published=code)
+    input_.save()
+    earlier = accept(input_, body=b'{"event": "ping"}', event_type="ping")
+    later = accept(input_)
+
+    process_batch([later.pk])  # its message waits for the earlier one's processing
+    assert receiver.requests == []
+    process_batch([earlier.pk])  # skipped: nothing of its own to send, but the queue moves on
+
+    earlier.refresh_from_db()
+    assert earlier.status == IncomingMessage.Status.SKIPPED
+    (outgoing,) = OutgoingMessage.objects.filter(incoming=later)
+    assert (outgoing.status, len(receiver.requests)) == (OutgoingMessage.Status.SUCCEEDED, 1)
