@@ -8,6 +8,7 @@ its requests are done."""
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from itertools import groupby
@@ -22,7 +23,7 @@ from deliveries.models import Attempt, OutgoingMessage
 from deliveries.outcome import Next, record
 from deliveries.queue import enqueue_deliver
 from deliveries.send import Prepared, apply_destination_recipe, headers_for, send_by_destination
-from deliveries.throttle import in_flight, rate_wait
+from deliveries.throttle import in_flight, rate_reserve
 
 
 def prepare(
@@ -37,21 +38,15 @@ def prepare(
     with transaction.atomic(savepoint=False):
         if outgoing_ids:
             claimed = [*claimed, *outgoing_claim(outgoing_ids=outgoing_ids)]
-        to_park: list[OutgoingMessage] = []
         by_destination = sorted(claimed, key=lambda outgoing: outgoing.destination_id)  # stable: queue order
-        flying = in_flight(destination_ids={outgoing.destination_id for outgoing in claimed})
         for destination_id, group in groupby(by_destination, key=lambda outgoing: outgoing.destination_id):
             group = list(group)
             destination = group[0].destination
-            if flying[destination_id] > settings.DESTINATION_MAX_IN_FLIGHT:  # ours included
-                # The destination holds its share of worker threads (it may be hanging): leave
-                # the threads to other destinations until one of its deliveries finishes.
-                to_park += group
-                followups.update((outgoing.pk, Next(parked_for=destination_id)) for outgoing in group)
-                continue
             for index, outgoing in enumerate(group):
-                wait = rate_wait(destination_id=destination_id, rate_limit=destination.rate_limit)
-                if wait:
+                reserved, wait = rate_reserve(
+                    destination_id=destination_id, rate_limit=destination.rate_limit
+                )
+                if not reserved:
                     give_back(group[index:])
                     followups.update((later.pk, Next(retry_in=wait)) for later in group[index:])
                     break
@@ -74,10 +69,7 @@ def prepare(
                     request_url=message.url,
                     request_headers=headers,
                 )
-                to_send.append(Prepared(outgoing, message, headers, attempt))
-        # Parked messages are no longer enqueued: a finishing delivery, this task once a slot is
-        # free (outgoing_deliver_and_enqueue) or the sweeper sends them.
-        give_back(to_park, enqueued_at=None)
+                to_send.append(Prepared(outgoing, message, headers, attempt, send_at=time.monotonic() + wait))
         insert_rows([prepared.attempt for prepared in to_send])
     return to_send, followups
 

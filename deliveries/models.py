@@ -108,11 +108,6 @@ class OutgoingMessage(models.Model):
                 condition=Q(status="pending"),
             ),
             models.Index(fields=["next_attempt_at"], name="om_pending_due", condition=Q(status="pending")),
-            models.Index(
-                fields=["destination", "lease_until"],
-                name="om_in_flight",
-                condition=Q(status="pending", lease_until__isnull=False),
-            ),
         ]
 
     def __str__(self) -> str:

@@ -126,7 +126,8 @@ def record(sent: list[tuple[Prepared, http_client.Outcome]], unsent: list[Prepar
     now = timezone.now()
     for prepared, outcome in sent:
         attempt_complete(prepared.attempt, outcome, now)
-    update_rows([prepared.attempt for prepared, _ in sent], ATTEMPT_OUTCOME_FIELDS)
+    # started_at: when the request was made (a rate-limited one waits for its slot, see send_in_turn).
+    update_rows([prepared.attempt for prepared, _ in sent], [*ATTEMPT_OUTCOME_FIELDS, "started_at"])
     # A destination is failing from its first failure until a delivery succeeds.
     destinations = {prepared.outgoing.destination_id: prepared.outgoing.destination for prepared, _ in sent}
     reached = {prepared.outgoing.destination_id for prepared, outcome in sent if outcome.ok}

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from deliveries.models import Attempt, OutgoingMessage
 from deliveries.selectors import certificate_for_url
+from deliveries.throttle import request_slot
 from destinations import http_client, signing
 from destinations.models import Destination
 from recipes.hooks import Message, run_recipe
@@ -119,6 +120,7 @@ class Prepared:
     message: Message
     headers: dict[str, str]
     attempt: Attempt
+    send_at: float = 0.0  # time.monotonic() of its rate-limit slot (deliveries.throttle.rate_reserve)
     trusted_pem: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -148,25 +150,26 @@ def send(prepared: Prepared, read_timeout: float | None) -> http_client.Outcome:
 
 
 def send_in_turn(to_send: list[Prepared], read_timeout: float | None) -> tuple[Sent, list[Prepared]]:
-    """Send one after the other on the thread's keep-alive connections. A destination that timed
-    out gets nothing more from this batch (its threads are what the in-flight cap protects), and
-    no request starts that could outlast its claim's lease; those messages are returned unsent."""
+    """Send one destination's messages one after the other on the thread's keep-alive
+    connections, each when its rate-limit slot comes, holding one of its in-flight slots; with
+    none free, nothing is sent. After a
+    timeout the destination gets nothing more from this batch (its slots are what keep a hanging
+    destination from taking every thread), and no request starts that could outlast its claim's
+    lease. Returns what was sent, and the messages not sent."""
     budget = timedelta(
         seconds=settings.OUTBOUND_CONNECT_TIMEOUT + (read_timeout or settings.OUTBOUND_READ_TIMEOUT)
     )
     sent: Sent = []
-    unsent: list[Prepared] = []
-    timed_out: set[str] = set()
-    for prepared in to_send:
-        outgoing = prepared.outgoing
-        if outgoing.destination_id in timed_out or (sent and timezone.now() + budget > outgoing.lease_until):
-            unsent.append(prepared)
-            continue
-        outcome = send(prepared, read_timeout)
-        if outcome.error_kind == "timeout":
-            timed_out.add(outgoing.destination_id)
-        sent.append((prepared, outcome))
-    return sent, unsent
+    with request_slot(destination_id=to_send[0].outgoing.destination_id) as granted:
+        for prepared in to_send if granted else ():
+            if sent and sent[-1][1].error_kind == "timeout":
+                break
+            time.sleep(max(0.0, prepared.send_at - time.monotonic()))
+            if sent and timezone.now() + budget > prepared.outgoing.lease_until:
+                break
+            prepared.attempt.started_at = timezone.now()
+            sent.append((prepared, send(prepared, read_timeout)))
+    return sent, to_send[len(sent) :]
 
 
 # The threads that send a batch's messages when it has more than one destination: long-lived, so

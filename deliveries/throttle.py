@@ -1,94 +1,161 @@
 """Per-destination throttles, shared by every worker.
 
-- ``rate_wait``: ``rate_limit`` deliveries per second as evenly spaced slots (GCRA: each
-  delivery takes the next slot 1/rate after the previous one), kept in Redis with its clock, so
-  the limit holds across workers and machines. Without Redis (the embedded default, one worker
+- ``rate_reserve``: ``rate_limit`` deliveries per second as evenly spaced slots (GCRA: each
+  delivery reserves the next slot 1/rate after the previous one, and waits for it), kept in
+  Redis with its clock, so the limit holds across workers and machines. Without Redis (the embedded default, one worker
   process) the same algorithm runs in process.
-- ``in_flight``: for a cap on deliveries in flight to one destination, counted from the
-  leases in PostgreSQL, so a hanging destination can hold at most that many worker threads.
+- ``request_slot``: a cap on the requests in flight to one destination, as slots in Redis that
+  expire (held only while requests are made), so a hanging destination can hold at most that
+  many sending threads; in process without Redis.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
-from collections.abc import Collection
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from functools import cache
 
-from django.db import connection
-from django.utils import timezone
+from django.conf import settings
 
 from core.redis import redis_client
-from deliveries.models import OutgoingMessage
 
-# KEYS[1]: the destination's theoretical arrival time; ARGV[1]: seconds per delivery.
-# Returns "0" and takes the slot, or the seconds to wait for the next free one.
+# KEYS[1]: the destination's theoretical arrival time (the next free slot); ARGV: seconds per
+# delivery, how far ahead a slot may be reserved. Returns {1, seconds until the slot reserved}, or
+# {0, seconds until the next free one} when that is further ahead.
 _GCRA = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
 local interval = tonumber(ARGV[1])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat > now then
-  return tostring(tat - now)
+local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+if slot - now > tonumber(ARGV[2]) then
+  return {0, tostring(slot - now)}
 end
-redis.call('SET', KEYS[1], tostring(math.max(tat, now) + interval), 'PX', math.ceil(interval * 1000) + 1000)
-return '0'
+redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', math.ceil((slot + interval - now) * 1000) + 1000)
+return {1, tostring(slot - now)}
 """
 
 _local_lock = threading.Lock()
 _local_tat: dict[str, float] = {}
+# A delivery may reserve a rate-limited destination's slot this far ahead and wait for it; one
+# further ahead is retried when it falls due.
+RATE_RESERVE_SECONDS = 1.0
 
 
-@cache
-def _gcra():
-    return redis_client().register_script(_GCRA)
-
-
-def rate_wait(*, destination_id: str, rate_limit: int | None) -> float:
-    """Seconds until this destination may take another delivery; 0 means the slot is taken now."""
+def rate_reserve(*, destination_id: str, rate_limit: int | None) -> tuple[bool, float]:
+    """Reserve this destination's next delivery slot: (True, seconds until it), or (False, seconds
+    until the next free one) when that is more than RATE_RESERVE_SECONDS ahead."""
     if not rate_limit:
-        return 0.0
+        return True, 0.0
     interval = 1.0 / rate_limit
     if redis_client() is not None:
-        return float(_gcra()(keys=[f"rate:{destination_id}"], args=[interval]))
+        args = [interval, RATE_RESERVE_SECONDS]
+        reserved, wait = _script(_GCRA)(keys=[f"rate:{destination_id}"], args=args)
+        return bool(reserved), float(wait)
     with _local_lock:
         now = time.monotonic()
-        tat = _local_tat.get(destination_id, 0.0)
-        if tat > now:
-            return tat - now
-        _local_tat[destination_id] = max(tat, now) + interval
-        return 0.0
+        slot = max(_local_tat.get(destination_id, 0.0), now)
+        if slot - now > RATE_RESERVE_SECONDS:
+            return False, slot - now
+        _local_tat[destination_id] = slot + interval
+        return True, slot - now
+
+
+# KEYS[1]: the destination's slots (token -> expiry); ARGV: token, cap, seconds a slot is held at
+# most (a worker that dies never frees its own). Returns {1, "0"} and takes a slot, or, when all
+# are taken, {0, age of the oldest in seconds}.
+_TAKE_SLOT = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local held_for = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {0, tostring(now - (tonumber(oldest[2]) - held_for))}
+end
+redis.call('ZADD', KEYS[1], now + held_for, ARGV[1])
+redis.call('EXPIRE', KEYS[1], math.ceil(held_for) + 60)
+return {1, '0'}
+"""
+# KEYS: destinations' slots. Returns how many of each are held.
+_COUNT_SLOTS = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local counts = {}
+for index, key in ipairs(KEYS) do
+  counts[index] = redis.call('ZCOUNT', key, '(' .. now, '+inf')
+end
+return counts
+"""
+
+# destination -> token -> when taken (time.monotonic()), without Redis.
+_local_slots: dict[str, dict[str, float]] = defaultdict(dict)
+# A destination whose slots are all taken is waited for this long at most, and not at all when a
+# request has been in flight for that long already (it is slow or hanging: park, see
+# deliveries.outcome.record).
+SLOT_WAIT_SECONDS = 1.0
 
 
 @cache
-def _in_flight_sql(destinations: int) -> str:
-    """The count of ``in_flight``: plain SQL, compiled once (the ORM's compilation of this one
-    query was 9% of a worker's CPU at 50 messages/s); ``pending`` is a literal so that the
-    planner can use the partial index of leased messages."""
-    quote = connection.ops.quote_name
-    template = (
-        "SELECT {destination}, COUNT(DISTINCT {lease}) FROM {table} "
-        "WHERE {destination} IN ({ids}) AND {status} = '{pending}' AND {lease} > %s GROUP BY {destination}"
-    )
-    return template.format(  # names from the model, values as parameters
-        table=quote(OutgoingMessage._meta.db_table),
-        destination=quote(OutgoingMessage._meta.get_field("destination").column),
-        lease=quote("lease_until"),
-        status=quote("status"),
-        pending=OutgoingMessage.Status.PENDING,
-        ids=", ".join(["%s"] * destinations),
-    )
+def _script(source: str):
+    return redis_client().register_script(source)
+
+
+def _take_slot(destination_id: str, token: str) -> tuple[bool, float]:
+    """Take a slot; or, with none free, the seconds the oldest has been held."""
+    cap = settings.DESTINATION_MAX_IN_FLIGHT
+    if redis_client() is None:
+        with _local_lock:
+            slots, now = _local_slots[destination_id], time.monotonic()
+            if len(slots) < cap:
+                slots[token] = now
+                return True, 0.0
+            return False, now - min(slots.values())
+    args = [token, cap, settings.DELIVERY_LEASE_SECONDS]
+    granted, oldest = _script(_TAKE_SLOT)(keys=[f"in-flight:{destination_id}"], args=args)
+    return bool(granted), float(oldest)
+
+
+def _free_slot(destination_id: str, token: str) -> None:
+    if redis_client() is None:
+        with _local_lock:
+            del _local_slots[destination_id][token]
+    else:
+        redis_client().zrem(f"in-flight:{destination_id}", token)
+
+
+@contextmanager
+def request_slot(*, destination_id: str) -> Iterator[bool]:
+    """One of the destination's DESTINATION_MAX_IN_FLIGHT slots, held while its requests are made
+    (cluster-wide with Redis): yields whether one was had, held until the block ends. A healthy
+    destination's slots turn over in milliseconds, so one is waited for (SLOT_WAIT_SECONDS at
+    most); a slow or hanging one's are not, and it ties up at most that many sending threads."""
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + SLOT_WAIT_SECONDS
+    while True:
+        granted, oldest = _take_slot(destination_id, token)
+        if granted or oldest >= SLOT_WAIT_SECONDS or time.monotonic() >= deadline:
+            break
+        time.sleep(0.005)
+    try:
+        yield granted
+    finally:
+        if granted:
+            _free_slot(destination_id, token)
 
 
 def in_flight(*, destination_ids: Collection[str]) -> Counter[str]:
-    """Deliveries in flight to each of these destinations, counted from the unexpired leases: a
-    claim leases its whole batch with one lease value and sends it one request at a time, so the
-    distinct values count the requests. Capped at settings.DESTINATION_MAX_IN_FLIGHT by the
-    callers."""
+    """The slots held (requests in flight) of each of these destinations."""
+    destination_ids = sorted(destination_ids)
+    if redis_client() is None:
+        with _local_lock:
+            return Counter(
+                {destination_id: len(_local_slots[destination_id]) for destination_id in destination_ids}
+            )
     if not destination_ids:
         return Counter()
-    now = OutgoingMessage._meta.get_field("lease_until").get_db_prep_value(timezone.now(), connection)
-    with connection.cursor() as cursor:
-        cursor.execute(_in_flight_sql(len(destination_ids)), [*destination_ids, now])
-        return Counter(dict(cursor.fetchall()))
+    counts = _script(_COUNT_SLOTS)(keys=[f"in-flight:{destination_id}" for destination_id in destination_ids])
+    return Counter(dict(zip(destination_ids, counts, strict=True)))

@@ -12,9 +12,10 @@ from standardwebhooks.webhooks import Webhook
 
 from deliveries.claim import outgoing_claim, parked
 from deliveries.delivery import outgoing_deliver, outgoing_deliver_and_enqueue
-from deliveries.models import Certificate, OutgoingMessage
+from deliveries.models import Attempt, Certificate, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.queue import enqueue_deliver
+from deliveries.throttle import in_flight, request_slot
 from destinations.models import Destination
 from tests.pipeline_core.conftest import accept, deliver_one
 from tests.routing_factories import DestinationFactory
@@ -228,18 +229,23 @@ def test_a_claimed_message_is_not_delivered_in_parallel(route):
 
 def test_the_rate_limit_spaces_deliveries_and_delays_the_excess_without_an_attempt(route, receiver):
     input_, destination = route
-    Destination.objects.filter(pk=destination.pk).update(rate_limit=2)
+    Destination.objects.filter(pk=destination.pk).update(rate_limit=1)
     messages = [outgoing_for(input_) for _ in range(4)]
 
-    results = [deliver_one(outgoing.pk) for outgoing in messages]
+    followups = outgoing_deliver(outgoing_ids=[outgoing.pk for outgoing in messages])
 
-    # Slots are 1/rate = 0.5 s apart: back to back, only the first goes now.
-    assert len(receiver.requests) == 1
-    assert results[0].retry_in is None
-    assert all(0 < result.retry_in <= 0.5 for result in results[1:])
-    for outgoing in messages[1:]:
+    # Slots are 1/rate = 1 s apart and reserved up to 1 s ahead: the first two go, a slot apart;
+    # the rest wait for theirs without an attempt.
+    sent, later = messages[:2], messages[2:]
+    assert receiver.message_ids() == [outgoing.pk for outgoing in sent]
+    assert receiver.requests[1].arrived - receiver.requests[0].arrived >= 0.9
+    started = [Attempt.objects.get(outgoing=outgoing).started_at for outgoing in sent]
+    assert (started[1] - started[0]).total_seconds() >= 0.9
+    for outgoing in later:
+        assert 0.9 <= followups[outgoing.pk].retry_in <= 2
         outgoing.refresh_from_db()
         assert (outgoing.status, outgoing.attempt_count, outgoing.lease_until) == ("pending", 0, None)
+        assert not outgoing.attempts.exists()
 
 
 def test_a_destination_at_its_in_flight_cap_parks_the_next_until_a_delivery_finishes(
@@ -247,24 +253,28 @@ def test_a_destination_at_its_in_flight_cap_parks_the_next_until_a_delivery_fini
 ):
     input_, destination = route
     settings.DESTINATION_MAX_IN_FLIGHT = 1
-    leased, waiting = outgoing_for(input_), outgoing_for(input_)
-    OutgoingMessage.objects.filter(pk=leased.pk).update(lease_until=timezone.now() + timedelta(minutes=1))
+    waiting, finishing = outgoing_for(input_), outgoing_for(input_)
 
-    outgoing_deliver_and_enqueue(outgoing_ids=[waiting.pk])
+    with request_slot(destination_id=destination.pk) as granted:  # a request in flight elsewhere
+        assert granted
+        assert in_flight(destination_ids=[destination.pk]) == {destination.pk: 1}
+        followups = outgoing_deliver(outgoing_ids=[waiting.pk])
 
     assert receiver.requests == []
+    assert followups[waiting.pk].parked_for == destination.pk
     waiting.refresh_from_db()
     assert (waiting.attempt_count, waiting.lease_until, waiting.enqueued_at) == (0, None, None)
+    assert not waiting.attempts.exists()
     assert parked(destination_ids={destination.pk}) == [waiting.pk]
 
-    OutgoingMessage.objects.filter(pk=leased.pk).update(lease_until=None)
     with django_capture_on_commit_callbacks() as callbacks:
-        outgoing_deliver_and_enqueue(outgoing_ids=[leased.pk])
+        outgoing_deliver_and_enqueue(outgoing_ids=[finishing.pk])
 
     waiting.refresh_from_db()
     assert len(receiver.requests) == 1
     assert waiting.enqueued_at is not None  # woken: its deliver task is sent on commit
     assert len(callbacks) == 1
+    assert in_flight(destination_ids=[destination.pk]) == {destination.pk: 0}
 
 
 def test_other_destinations_are_unaffected_by_a_disabled_one(account_a, route, receiver):
