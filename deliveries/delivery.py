@@ -8,13 +8,14 @@ its requests are done."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from itertools import groupby
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.db import insert_rows
@@ -22,8 +23,10 @@ from deliveries.claim import give_back, next_fifo, outgoing_claim, parked, relea
 from deliveries.models import Attempt, OutgoingMessage
 from deliveries.outcome import Next, record
 from deliveries.queue import enqueue_deliver
-from deliveries.send import Prepared, apply_destination_recipe, headers_for, send_by_destination
+from deliveries.send import Prepared, Sent, apply_destination_recipe, headers_for, send_by_destination
 from deliveries.throttle import in_flight, rate_reserve
+
+logger = logging.getLogger(__name__)
 
 
 def prepare(
@@ -75,13 +78,25 @@ def prepare(
 
 
 def _followups(
-    to_send: list[Prepared], followups: dict[str, Next], read_timeout: float | None
+    to_send: list[Prepared], followups: dict[str, Next], read_timeout: float | None, *, hand_off: bool = False
 ) -> Iterator[dict[str, Next]]:
     """What comes next for the messages not sent (``followups``, from ``prepare``), then for
-    those sent, as each set of destinations is done and recorded (see ``send_by_destination``)."""
+    those sent, as each set of destinations is done and recorded (see ``send_by_destination``);
+    with ``hand_off``, those not done by then are left to be recorded where they are sent."""
     yield followups
-    for sent, unsent in send_by_destination(to_send, read_timeout):
+    for sent, unsent in send_by_destination(to_send, read_timeout, late=_record_late if hand_off else None):
         yield record(sent, unsent)
+
+
+def _record_late(sent: Sent, unsent: list[Prepared]) -> None:
+    """Record a destination's outcome in the thread that sent it, after the task had moved on."""
+    try:
+        enqueue_followups(record(sent, unsent))
+    except Exception:
+        # The leases expire and the sweeper sends the messages again.
+        logger.exception("recording the deliveries of %s failed", [prepared.outgoing.pk for prepared in sent])
+    finally:
+        connection.close()  # sender threads are many: they hold no connection between requests
 
 
 def outgoing_deliver(*, outgoing_ids: list[str], read_timeout: float | None = None) -> dict[str, Next]:
@@ -95,16 +110,24 @@ def outgoing_deliver(*, outgoing_ids: list[str], read_timeout: float | None = No
     return {outgoing_id: followups.get(outgoing_id, Next()) for outgoing_id in outgoing_ids}
 
 
-def outgoing_deliver_and_enqueue(*, outgoing_ids: list[str], read_timeout: float | None = None) -> None:
-    deliver_prepared(*prepare(outgoing_ids=outgoing_ids), read_timeout=read_timeout)
+def outgoing_deliver_and_enqueue(
+    *, outgoing_ids: list[str], read_timeout: float | None = None, hand_off: bool = False
+) -> None:
+    deliver_prepared(*prepare(outgoing_ids=outgoing_ids), read_timeout=read_timeout, hand_off=hand_off)
 
 
 def deliver_prepared(
-    to_send: list[Prepared], followups: dict[str, Next], *, read_timeout: float | None = None
+    to_send: list[Prepared],
+    followups: dict[str, Next],
+    *,
+    read_timeout: float | None = None,
+    hand_off: bool = False,
 ) -> None:
     """Make the prepared requests, and send what comes next as soon as it is known: a destination
-    done wakes its parked messages without waiting for another that hangs."""
-    for part in _followups(to_send, followups, read_timeout):
+    done wakes its parked messages without waiting for another that hangs. With ``hand_off`` (a
+    task), return after HAND_OFF_SECONDS at most, leaving the destinations not done to their
+    sender threads (``deliveries.send``): a slow destination holds no worker thread."""
+    for part in _followups(to_send, followups, read_timeout, hand_off=hand_off):
         enqueue_followups(part)
 
 

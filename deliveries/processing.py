@@ -186,4 +186,4 @@ def incoming_process_and_deliver(*, incoming_ids: list[str]) -> None:
         ]
         to_send, followups = prepare(outgoing_ids=heads, claimed=claimed[:inline])
         processed.count()
-    deliver_prepared(to_send, followups)
+    deliver_prepared(to_send, followups, hand_off=True)

@@ -4,8 +4,9 @@ through the SSRF-guarded outbound client."""
 from __future__ import annotations
 
 import base64
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -172,26 +173,44 @@ def send_in_turn(to_send: list[Prepared], read_timeout: float | None) -> tuple[S
     return sent, to_send[len(sent) :]
 
 
-# The threads that send a batch's messages when it has more than one destination: long-lived, so
-# each keeps its keep-alive connections.
+# The threads that send batches, each destination's messages in turn: long-lived, so each keeps its
+# keep-alive connections.
 _senders = ThreadPoolExecutor(max_workers=settings.DELIVERY_SENDER_THREADS, thread_name_prefix="sender")
+# A group is given to a sender only when one is free: a task handing off waits for it, rather than
+# queue groups whose leases could run out before they are sent.
+_free_senders = threading.BoundedSemaphore(settings.DELIVERY_SENDER_THREADS)
 # How long the destinations done first wait for the others, to have their outcomes recorded together.
 GATHER_SECONDS = 0.1
+# How long a task waits for its destinations before leaving the rest to be recorded by their senders.
+HAND_OFF_SECONDS = 0.5
+
+
+def _send_freeing_sender(to_send: list[Prepared], read_timeout: float | None) -> tuple[Sent, list[Prepared]]:
+    try:
+        return send_in_turn(to_send, read_timeout)
+    finally:
+        _free_senders.release()
 
 
 def send_by_destination(
-    to_send: list[Prepared], read_timeout: float | None
+    to_send: list[Prepared],
+    read_timeout: float | None,
+    *,
+    late: Callable[[Sent, list[Prepared]], None] | None = None,
 ) -> Iterator[tuple[Sent, list[Prepared]]]:
     """Send each destination's messages in turn and the destinations at once. Yields the (sent,
     unsent) of the destinations done, together, every GATHER_SECONDS until all are: one that
-    hangs holds up no other's outcome for longer than that."""
+    hangs holds up no other's outcome for longer than that. With ``late``, stops after
+    HAND_OFF_SECONDS: the destinations not done yet call ``late(sent, unsent)`` from their
+    sender thread when they are."""
     groups: dict[str, list[Prepared]] = {}
     for prepared in to_send:
         groups.setdefault(prepared.outgoing.destination_id, []).append(prepared)
-    if len(groups) == 1:
-        yield send_in_turn(to_send, read_timeout)
-        return
-    pending = {_senders.submit(send_in_turn, group, read_timeout) for group in groups.values()}
+    hand_off_at = time.monotonic() + HAND_OFF_SECONDS
+    pending = set()
+    for group in groups.values():
+        _free_senders.acquire()
+        pending.add(_senders.submit(_send_freeing_sender, group, read_timeout))
     while pending:
         done, pending = wait(pending, timeout=GATHER_SECONDS)
         if done:
@@ -200,3 +219,7 @@ def send_by_destination(
                 [one for sent, _ in outcomes for one in sent],
                 [one for _, unsent in outcomes for one in unsent],
             )
+        if late is not None and time.monotonic() >= hand_off_at:
+            for future in pending:
+                future.add_done_callback(lambda future: late(*future.result()))
+            return

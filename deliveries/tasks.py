@@ -49,7 +49,9 @@ def process_batch(incoming_ids: list[str]) -> None:
 @task("deliveries.tasks.deliver", time_limit=180, acks_late=True)
 def deliver(outgoing_ids: list[str]) -> None:
     _batch_or_each(
-        lambda ids: delivery.outgoing_deliver_and_enqueue(outgoing_ids=ids), outgoing_ids, "delivering"
+        lambda ids: delivery.outgoing_deliver_and_enqueue(outgoing_ids=ids, hand_off=True),
+        outgoing_ids,
+        "delivering",
     )
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -15,6 +17,7 @@ from deliveries.delivery import outgoing_deliver, outgoing_deliver_and_enqueue
 from deliveries.models import Attempt, Certificate, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.queue import enqueue_deliver
+from deliveries.send import HAND_OFF_SECONDS
 from deliveries.throttle import in_flight, request_slot
 from destinations.models import Destination
 from tests.pipeline_core.conftest import accept, deliver_one
@@ -275,6 +278,33 @@ def test_a_destination_at_its_in_flight_cap_parks_the_next_until_a_delivery_fini
     assert waiting.enqueued_at is not None  # woken: its deliver task is sent on commit
     assert len(callbacks) == 1
     assert in_flight(destination_ids=[destination.pk]) == {destination.pk: 0}
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_task_leaves_a_slow_destination_to_its_sender_and_the_outcome_is_still_recorded(route, receiver):
+    input_, _ = route
+    answer = threading.Event()
+    receiver.responder = lambda index, request: (answer.wait(60), Reply())[1]
+    outgoing = outgoing_for(input_)
+
+    started = time.monotonic()
+    outgoing_deliver_and_enqueue(outgoing_ids=[outgoing.pk], hand_off=True)
+    returned_after = time.monotonic() - started
+
+    assert len(receiver.requests) == 1  # in flight: the receiver has not answered
+    outgoing.refresh_from_db()
+    assert (outgoing.status, outgoing.lease_until is not None) == ("pending", True)
+    answer.set()
+    deadline = time.monotonic() + 60
+    while outgoing.status == "pending" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        outgoing.refresh_from_db()
+    assert (outgoing.status, outgoing.lease_until, outgoing.attempts.get().status_code) == (
+        "succeeded",
+        None,
+        200,
+    )
+    assert returned_after >= HAND_OFF_SECONDS
 
 
 def test_other_destinations_are_unaffected_by_a_disabled_one(account_a, route, receiver):
