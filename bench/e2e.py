@@ -161,8 +161,8 @@ HOPS = (
     "ingest -> dispatcher claim",
     "dispatch -> process start (Celery)",
     "process start -> outgoing row built (or deliver task sent)",
-    "row built -> attempt row built (claim if by a task)",
-    "attempt row built -> sink receipt (commit, request)",
+    "row built -> request made (commit, a free sender; claim if by a task)",
+    "request made -> sink receipt",
 )
 
 
@@ -171,8 +171,8 @@ def hops(input, receipts: list) -> dict:
     hop and its share of the mean latency. From the rows' timestamps (incoming created,
     dispatched_at and processed_at, which is taken as processing starts; the outgoing message's
     enqueued_at, set as processing builds it, or as a ``deliver`` task is sent for it; the
-    attempt's started_at, set as its row is built, before the commit that precedes the request) and the sink's receipt time,
-    all on this machine's clock."""
+    attempt's started_at, set as its request is made) and the sink's receipt time, all on this
+    machine's clock."""
     from deliveries.models import Attempt, OutgoingMessage
 
     started = dict(
