@@ -1,5 +1,5 @@
-"""Group commit: rows that the threads of one process insert at the same moment are written by one
-INSERT of many rows and one commit, and each caller returns only once its own row is committed.
+"""Group commit: rows that the threads of one process insert at the same moment are written together
+(one round trip) and committed once, and each caller returns only once its own row is committed.
 
 It serves the ingest gateway, where one process (gunicorn's gthread worker) answers many webhooks
 at once and each answer must wait for its row's commit. One commit per row costs PostgreSQL a
@@ -21,7 +21,7 @@ from django.db import DatabaseError, connection, models
 
 from core.db import insert_sql, row_params
 
-# Rows per INSERT: bounded so a statement stays well under any database's parameter limit.
+# Rows written together at most.
 MAX_ROWS = 50
 
 
@@ -96,7 +96,7 @@ class GroupCommit:
 
     def _execute(self, rows: list[_Row]) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(insert_sql(self.model, len(rows)), [p for row in rows for p in row.params])
+            cursor.executemany(insert_sql(self.model), [row.params for row in rows])
 
 
 @cache

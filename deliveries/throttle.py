@@ -2,8 +2,8 @@
 
 - ``rate_reserve``: ``rate_limit`` deliveries per second as evenly spaced slots (GCRA: each
   delivery reserves the next slot 1/rate after the previous one, and waits for it), kept in
-  Redis with its clock, so the limit holds across workers and machines. Without Redis (the embedded default, one worker
-  process) the same algorithm runs in process.
+  Redis with its clock, so the limit holds across workers and machines. Without Redis (the
+  embedded default, one worker process) the same algorithm runs in process.
 - ``request_slot``: a cap on the requests in flight to one destination, as slots in Redis that
   expire (held only while requests are made), so a hanging destination can hold at most that
   many sending threads; in process without Redis.
@@ -96,7 +96,7 @@ _local_slots: dict[str, dict[str, float]] = defaultdict(dict)
 # A destination whose slots are all taken is waited for this long at most, and not at all when a
 # request has been in flight for that long already (it is slow or hanging: park, see
 # deliveries.outcome.record).
-SLOT_WAIT_SECONDS = 1.0
+SLOT_WAIT_SECONDS = 0.5
 
 
 @cache
