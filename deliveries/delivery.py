@@ -24,7 +24,7 @@ from deliveries.models import Attempt, OutgoingMessage
 from deliveries.outcome import Next, record
 from deliveries.queue import enqueue_deliver
 from deliveries.send import Prepared, Sent, apply_destination_recipe, headers_for, send_by_destination
-from deliveries.throttle import in_flight, rate_reserve
+from deliveries.throttle import in_flight, rate_reserve, slow
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +42,16 @@ def prepare(
         if outgoing_ids:
             claimed = [*claimed, *outgoing_claim(outgoing_ids=outgoing_ids)]
         by_destination = sorted(claimed, key=lambda outgoing: outgoing.destination_id)  # stable: queue order
+        hanging = slow(destination_ids={outgoing.destination_id for outgoing in claimed})
         for destination_id, group in groupby(by_destination, key=lambda outgoing: outgoing.destination_id):
             group = list(group)
             destination = group[0].destination
+            if destination_id in hanging:
+                # Its requests hang: park its messages (not enqueued) until one of them finishes,
+                # and make no attempt.
+                give_back(group, enqueued_at=None)
+                followups.update((outgoing.pk, Next(parked_for=destination_id)) for outgoing in group)
+                continue
             for index, outgoing in enumerate(group):
                 reserved, wait = rate_reserve(
                     destination_id=destination_id, rate_limit=destination.rate_limit

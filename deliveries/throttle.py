@@ -80,15 +80,19 @@ redis.call('ZADD', KEYS[1], now + held_for, ARGV[1])
 redis.call('EXPIRE', KEYS[1], math.ceil(held_for) + 60)
 return {1, '0'}
 """
-# KEYS: destinations' slots. Returns how many of each are held.
-_COUNT_SLOTS = """
+# KEYS: destinations' slots; ARGV[1]: seconds a slot is held at most. Returns, for each, how many
+# are held and the age of the oldest in seconds ("0" for none).
+_SLOTS_HELD = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
-local counts = {}
+local held = {}
 for index, key in ipairs(KEYS) do
-  counts[index] = redis.call('ZCOUNT', key, '(' .. now, '+inf')
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  held[2 * index - 1] = redis.call('ZCARD', key)
+  held[2 * index] = oldest[2] and tostring(now - (tonumber(oldest[2]) - tonumber(ARGV[1]))) or '0'
 end
-return counts
+return held
 """
 
 # destination -> token -> when taken (time.monotonic()), without Redis.
@@ -147,15 +151,37 @@ def request_slot(*, destination_id: str) -> Iterator[bool]:
             _free_slot(destination_id, token)
 
 
-def in_flight(*, destination_ids: Collection[str]) -> Counter[str]:
-    """The slots held (requests in flight) of each of these destinations."""
+def _held(destination_ids: Collection[str]) -> dict[str, tuple[int, float]]:
+    """Of each of these destinations: the slots held, and for how long the oldest has been."""
     destination_ids = sorted(destination_ids)
+    if not destination_ids:
+        return {}
     if redis_client() is None:
         with _local_lock:
-            return Counter(
-                {destination_id: len(_local_slots[destination_id]) for destination_id in destination_ids}
-            )
-    if not destination_ids:
-        return Counter()
-    counts = _script(_COUNT_SLOTS)(keys=[f"in-flight:{destination_id}" for destination_id in destination_ids])
-    return Counter(dict(zip(destination_ids, counts, strict=True)))
+            now = time.monotonic()
+            return {
+                destination_id: (len(slots), now - min(slots.values(), default=now))
+                for destination_id, slots in ((d, _local_slots[d]) for d in destination_ids)
+            }
+    keys = [f"in-flight:{destination_id}" for destination_id in destination_ids]
+    held = _script(_SLOTS_HELD)(keys=keys, args=[settings.DELIVERY_LEASE_SECONDS])
+    return {
+        destination_id: (int(held[2 * index]), float(held[2 * index + 1]))
+        for index, destination_id in enumerate(destination_ids)
+    }
+
+
+def in_flight(*, destination_ids: Collection[str]) -> Counter[str]:
+    """The slots held (batches sending) of each of these destinations."""
+    return Counter({destination_id: count for destination_id, (count, _) in _held(destination_ids).items()})
+
+
+def slow(*, destination_ids: Collection[str]) -> set[str]:
+    """Those of these destinations whose every slot is held by a request in flight for
+    SLOT_WAIT_SECONDS or more (slow or hanging): a slot is not waited for (``request_slot``)."""
+    cap = settings.DESTINATION_MAX_IN_FLIGHT
+    return {
+        destination_id
+        for destination_id, (count, oldest) in _held(destination_ids).items()
+        if count >= cap and oldest >= SLOT_WAIT_SECONDS
+    }

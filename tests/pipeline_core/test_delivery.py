@@ -18,7 +18,7 @@ from deliveries.models import Attempt, Certificate, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.queue import enqueue_deliver
 from deliveries.send import HAND_OFF_SECONDS
-from deliveries.throttle import in_flight, request_slot
+from deliveries.throttle import SLOT_WAIT_SECONDS, in_flight, request_slot, slow
 from destinations.models import Destination
 from tests.pipeline_core.conftest import accept, deliver_one
 from tests.routing_factories import DestinationFactory
@@ -278,6 +278,32 @@ def test_a_destination_at_its_in_flight_cap_parks_the_next_until_a_delivery_fini
     assert waiting.enqueued_at is not None  # woken: its deliver task is sent on commit
     assert len(callbacks) == 1
     assert in_flight(destination_ids=[destination.pk]) == {destination.pk: 0}
+
+
+def test_a_destination_whose_requests_hang_has_its_messages_parked_without_an_attempt(
+    route, receiver, settings
+):
+    input_, destination = route
+    settings.DESTINATION_MAX_IN_FLIGHT = 1
+    waiting = outgoing_for(input_)
+
+    with request_slot(destination_id=destination.pk):  # a request in flight elsewhere...
+        assert slow(destination_ids=[destination.pk]) == set()  # ...for a moment: worth waiting for
+        time.sleep(SLOT_WAIT_SECONDS)
+        assert slow(destination_ids=[destination.pk]) == {destination.pk}  # for long: hanging
+        followups = outgoing_deliver(outgoing_ids=[waiting.pk])
+
+    assert receiver.requests == []
+    assert followups[waiting.pk].parked_for == destination.pk
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.attempt_count, waiting.lease_until, waiting.enqueued_at) == (
+        "pending",
+        0,
+        None,
+        None,
+    )
+    assert not waiting.attempts.exists()
+    assert slow(destination_ids=[destination.pk]) == set()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
