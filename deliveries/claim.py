@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from functools import cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -47,18 +48,27 @@ def deliverable(now) -> QuerySet[OutgoingMessage]:
     )
 
 
-def outgoing_claim(*, outgoing_ids: list[str]) -> list[OutgoingMessage]:
+class Claim(NamedTuple):
+    claimed: list[OutgoingMessage]  # leased, in queue order, their destination and incoming message loaded
+    busy: list[str]  # locked by another transaction as the claim ran: to be tried again
+
+
+def outgoing_claim(*, outgoing_ids: list[str]) -> Claim:
     """Take the delivery lease of the deliverable messages among these, in queue order.
 
     The rows are locked by primary key alone (``FOR UPDATE SKIP LOCKED``: a message another
     worker is claiming right now is left to it), then checked: a locked row is read in its
     latest committed version, so two claims never both succeed. Only the primary key is in the
     WHERE so that the planner never walks the pending-messages indexes instead. One claim (one
-    lease value) covers the whole batch."""
+    lease value) covers the whole batch.
+
+    A row skipped as locked is ``busy``: PostgreSQL keeps the lock a ``SKIP LOCKED`` query took
+    on a row that then failed its WHERE (``parked`` looking for messages another wake had just
+    enqueued) until that transaction ends, so a message skipped here may be nobody's."""
     now = timezone.now()
     lease_until = now + timedelta(seconds=settings.DELIVERY_LEASE_SECONDS)
     with transaction.atomic(savepoint=False):
-        locked = (
+        locked = list(
             OutgoingMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("destination__recipe", "incoming")
             .filter(pk__in=outgoing_ids)
@@ -81,7 +91,10 @@ def outgoing_claim(*, outgoing_ids: list[str]) -> list[OutgoingMessage]:
     for outgoing in claimed:
         outgoing.lease_until = lease_until
         outgoing.attempt_count += 1
-    return claimed
+    seen = {outgoing.pk for outgoing in locked}
+    return Claim(
+        claimed, [outgoing_id for outgoing_id in dict.fromkeys(outgoing_ids) if outgoing_id not in seen]
+    )
 
 
 def release(outgoings: list[OutgoingMessage], **fields) -> None:

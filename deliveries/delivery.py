@@ -28,6 +28,9 @@ from deliveries.throttle import in_flight, rate_reserve, slow
 
 logger = logging.getLogger(__name__)
 
+# A message whose row was locked by another transaction as it was claimed is tried again after this.
+BUSY_RETRY_SECONDS = 1.0
+
 
 def prepare(
     *, outgoing_ids: list[str], claimed: Sequence[OutgoingMessage] = ()
@@ -40,7 +43,9 @@ def prepare(
     followups: dict[str, Next] = {}
     with transaction.atomic(savepoint=False):
         if outgoing_ids:
-            claimed = [*claimed, *outgoing_claim(outgoing_ids=outgoing_ids)]
+            claim = outgoing_claim(outgoing_ids=outgoing_ids)
+            claimed = [*claimed, *claim.claimed]
+            followups.update((outgoing_id, Next(retry_in=BUSY_RETRY_SECONDS)) for outgoing_id in claim.busy)
         by_destination = sorted(claimed, key=lambda outgoing: outgoing.destination_id)  # stable: queue order
         hanging = slow(destination_ids={outgoing.destination_id for outgoing in claimed})
         for destination_id, group in groupby(by_destination, key=lambda outgoing: outgoing.destination_id):

@@ -105,7 +105,7 @@ def test_duplicate_tasks_skip_a_message_another_worker_is_claiming_without_waiti
 
     with transaction.atomic():
         # This process is the worker that claims first; its claim commits late.
-        assert outgoing_claim(outgoing_ids=[outgoing_id]) != []
+        assert outgoing_claim(outgoing_ids=[outgoing_id]).claimed != []
         workers.start()
         # Duplicate tasks (a redelivery, the sweeper) for the message.
         for _ in range(8):

@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from deliveries.claim import outgoing_claim, parked
-from deliveries.delivery import outgoing_deliver, outgoing_deliver_and_enqueue
+from deliveries.delivery import BUSY_RETRY_SECONDS, outgoing_deliver, outgoing_deliver_and_enqueue
 from deliveries.models import Attempt, Certificate, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.queue import enqueue_deliver
@@ -211,10 +212,10 @@ def test_fifo_delivers_only_the_head_of_the_queue(route, receiver):
     receiver.reply = Reply(status=500)
     head, behind = outgoing_for(input_), outgoing_for(input_)
 
-    assert outgoing_claim(outgoing_ids=[behind.pk]) == []
+    assert outgoing_claim(outgoing_ids=[behind.pk]).claimed == []
     following = deliver_one(head.pk)
     assert following.retry_in is not None
-    assert outgoing_claim(outgoing_ids=[behind.pk]) == []  # the failing head still blocks it
+    assert outgoing_claim(outgoing_ids=[behind.pk]).claimed == []  # the failing head still blocks it
 
     receiver.reply = Reply(status=200)
     make_due(head)
@@ -226,8 +227,33 @@ def test_a_claimed_message_is_not_delivered_in_parallel(route):
     input_, _ = route
     outgoing = outgoing_for(input_)
 
-    assert outgoing_claim(outgoing_ids=[outgoing.pk]) != []
-    assert outgoing_claim(outgoing_ids=[outgoing.pk]) == []
+    assert outgoing_claim(outgoing_ids=[outgoing.pk]).claimed != []
+    assert outgoing_claim(outgoing_ids=[outgoing.pk]).claimed == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_message_locked_by_another_transaction_as_it_is_claimed_is_tried_again(route, receiver):
+    input_, _ = route
+    outgoing = outgoing_for(input_)
+    other = connection.copy()  # another session, as another worker's
+    try:
+        with other.cursor() as cursor:
+            other.set_autocommit(False)
+            cursor.execute(
+                "SELECT id FROM deliveries_outgoingmessage WHERE id = %s FOR UPDATE", [outgoing.pk]
+            )
+
+            followups = outgoing_deliver(outgoing_ids=[outgoing.pk])
+
+            other.rollback()
+    finally:
+        other.close()
+
+    assert receiver.requests == []
+    assert followups[outgoing.pk].retry_in == BUSY_RETRY_SECONDS
+    outgoing.refresh_from_db()
+    assert (outgoing.status, outgoing.attempt_count, outgoing.lease_until) == ("pending", 0, None)
+    assert outgoing_claim(outgoing_ids=[outgoing.pk]).claimed != []  # free again
 
 
 def test_the_rate_limit_spaces_deliveries_and_delays_the_excess_without_an_attempt(route, receiver):
