@@ -161,13 +161,15 @@ def send_in_turn(to_send: list[Prepared], read_timeout: float | None) -> tuple[S
         seconds=settings.OUTBOUND_CONNECT_TIMEOUT + (read_timeout or settings.OUTBOUND_READ_TIMEOUT)
     )
     sent: Sent = []
-    with request_slot(destination_id=to_send[0].outgoing.destination_id) as granted:
-        for prepared in to_send if granted else ():
+    with request_slot(destination_id=to_send[0].outgoing.destination_id) as slot:
+        for prepared in to_send if slot else ():
             if sent and sent[-1][1].error_kind == "timeout":
                 break
             time.sleep(max(0.0, prepared.send_at - time.monotonic()))
             if sent and timezone.now() + budget > prepared.outgoing.lease_until:
                 break
+            if sent:
+                slot.renew()
             prepared.attempt.started_at = timezone.now()
             sent.append((prepared, send(prepared, read_timeout)))
     return sent, to_send[len(sent) :]

@@ -80,6 +80,13 @@ redis.call('ZADD', KEYS[1], now + held_for, ARGV[1])
 redis.call('EXPIRE', KEYS[1], math.ceil(held_for) + 60)
 return {1, '0'}
 """
+# KEYS[1]: the destination's slots; ARGV: a token taken, seconds a slot is held at most. Counts it
+# as taken now.
+_RENEW_SLOT = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+"""
 # KEYS: destinations' slots; ARGV[1]: seconds a slot is held at most. Returns, for each, how many
 # are held and the age of the oldest in seconds ("0" for none).
 _SLOTS_HELD = """
@@ -131,12 +138,28 @@ def _free_slot(destination_id: str, token: str) -> None:
         redis_client().zrem(f"in-flight:{destination_id}", token)
 
 
+class Slot:
+    """A slot taken (``request_slot``): its age is that of the request being made with it."""
+
+    def __init__(self, destination_id: str, token: str) -> None:
+        self.destination_id, self.token = destination_id, token
+
+    def renew(self) -> None:
+        """Another request starts: the slot counts as taken now."""
+        if redis_client() is None:
+            with _local_lock:
+                _local_slots[self.destination_id][self.token] = time.monotonic()
+        else:
+            key, args = f"in-flight:{self.destination_id}", [self.token, settings.DELIVERY_LEASE_SECONDS]
+            _script(_RENEW_SLOT)(keys=[key], args=args)
+
+
 @contextmanager
-def request_slot(*, destination_id: str) -> Iterator[bool]:
+def request_slot(*, destination_id: str) -> Iterator[Slot | None]:
     """One of the destination's DESTINATION_MAX_IN_FLIGHT slots, held while its requests are made
-    (cluster-wide with Redis): yields whether one was had, held until the block ends. A healthy
-    destination's slots turn over in milliseconds, so one is waited for (SLOT_WAIT_SECONDS at
-    most); a slow or hanging one's are not, and it ties up at most that many sending threads."""
+    (cluster-wide with Redis), or None. A healthy destination's requests take milliseconds, so a
+    slot is waited for (SLOT_WAIT_SECONDS at most); not when a request has been in flight that
+    long (the destination is slow or hanging): it ties up at most that many sending threads."""
     token = uuid.uuid4().hex
     deadline = time.monotonic() + SLOT_WAIT_SECONDS
     while True:
@@ -145,7 +168,7 @@ def request_slot(*, destination_id: str) -> Iterator[bool]:
             break
         time.sleep(0.005)
     try:
-        yield granted
+        yield Slot(destination_id, token) if granted else None
     finally:
         if granted:
             _free_slot(destination_id, token)

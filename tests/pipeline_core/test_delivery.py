@@ -284,8 +284,8 @@ def test_a_destination_at_its_in_flight_cap_parks_the_next_until_a_delivery_fini
     settings.DESTINATION_MAX_IN_FLIGHT = 1
     waiting, finishing = outgoing_for(input_), outgoing_for(input_)
 
-    with request_slot(destination_id=destination.pk) as granted:  # a request in flight elsewhere
-        assert granted
+    with request_slot(destination_id=destination.pk) as slot:  # a request in flight elsewhere
+        assert slot is not None
         assert in_flight(destination_ids=[destination.pk]) == {destination.pk: 1}
         followups = outgoing_deliver(outgoing_ids=[waiting.pk])
 
@@ -313,10 +313,13 @@ def test_a_destination_whose_requests_hang_has_its_messages_parked_without_an_at
     settings.DESTINATION_MAX_IN_FLIGHT = 1
     waiting = outgoing_for(input_)
 
-    with request_slot(destination_id=destination.pk):  # a request in flight elsewhere...
+    with request_slot(destination_id=destination.pk) as slot:  # a request in flight elsewhere...
         assert slow(destination_ids=[destination.pk]) == set()  # ...for a moment: worth waiting for
         time.sleep(SLOT_WAIT_SECONDS)
         assert slow(destination_ids=[destination.pk]) == {destination.pk}  # for long: hanging
+        slot.renew()  # its next request
+        assert slow(destination_ids=[destination.pk]) == set()
+        time.sleep(SLOT_WAIT_SECONDS)
         followups = outgoing_deliver(outgoing_ids=[waiting.pk])
 
     assert receiver.requests == []
