@@ -153,10 +153,10 @@ def send(prepared: Prepared, read_timeout: float | None) -> http_client.Outcome:
 def send_in_turn(to_send: list[Prepared], read_timeout: float | None) -> tuple[Sent, list[Prepared]]:
     """Send one destination's messages one after the other on the thread's keep-alive
     connections, each when its rate-limit slot comes, holding one of its in-flight slots; with
-    none free, nothing is sent. After a
-    timeout the destination gets nothing more from this batch (its slots are what keep a hanging
-    destination from taking every thread), and no request starts that could outlast its claim's
-    lease. Returns what was sent, and the messages not sent."""
+    none free, nothing is sent. After a timeout the destination gets nothing more from this
+    batch (its slots are what keep a hanging destination from taking every thread), and no
+    request starts that could outlast its claim's lease. Returns what was sent, and the
+    messages not sent."""
     budget = timedelta(
         seconds=settings.OUTBOUND_CONNECT_TIMEOUT + (read_timeout or settings.OUTBOUND_READ_TIMEOUT)
     )
