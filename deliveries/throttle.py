@@ -108,6 +108,9 @@ _local_slots: dict[str, dict[str, float]] = defaultdict(dict)
 # request has been in flight for that long already (it is slow or hanging: park, see
 # deliveries.outcome.record).
 SLOT_WAIT_SECONDS = 0.5
+# How often a waiter looks again for a slot that another process freed.
+SLOT_POLL_SECONDS = 0.025
+_slot_freed: dict[str, threading.Condition] = {}
 
 
 @cache
@@ -130,12 +133,22 @@ def _take_slot(destination_id: str, token: str) -> tuple[bool, float]:
     return bool(granted), float(oldest)
 
 
+def _freed(destination_id: str) -> threading.Condition:
+    """Notified when a thread of this process frees one of the destination's slots (a waiter polls
+    for those freed in other processes)."""
+    with _local_lock:
+        return _slot_freed.setdefault(destination_id, threading.Condition())
+
+
 def _free_slot(destination_id: str, token: str) -> None:
     if redis_client() is None:
         with _local_lock:
             del _local_slots[destination_id][token]
     else:
         redis_client().zrem(f"in-flight:{destination_id}", token)
+    freed = _freed(destination_id)
+    with freed:
+        freed.notify()
 
 
 class Slot:
@@ -162,11 +175,13 @@ def request_slot(*, destination_id: str) -> Iterator[Slot | None]:
     long (the destination is slow or hanging): it ties up at most that many sending threads."""
     token = uuid.uuid4().hex
     deadline = time.monotonic() + SLOT_WAIT_SECONDS
+    freed = _freed(destination_id)
     while True:
         granted, oldest = _take_slot(destination_id, token)
         if granted or oldest >= SLOT_WAIT_SECONDS or time.monotonic() >= deadline:
             break
-        time.sleep(0.005)
+        with freed:
+            freed.wait(timeout=SLOT_POLL_SECONDS)
     try:
         yield Slot(destination_id, token) if granted else None
     finally:
