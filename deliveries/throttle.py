@@ -104,10 +104,11 @@ return held
 
 # destination -> token -> when taken (time.monotonic()), without Redis.
 _local_slots: dict[str, dict[str, float]] = defaultdict(dict)
-# A destination whose slots are all taken is waited for this long at most, and not at all when a
-# request has been in flight for that long already (it is slow or hanging: park, see
-# deliveries.outcome.record).
-SLOT_WAIT_SECONDS = 0.5
+# A destination with a request in flight for this long is slow (or hanging): a batch does not
+# wait for one of its slots, and its messages are parked until one of its deliveries finishes.
+SLOW_REQUEST_SECONDS = 0.5
+# A healthy destination's slots turn over fast: a batch waits for one this long at most.
+SLOT_WAIT_SECONDS = 5.0
 # How often a waiter looks again for a slot that another process freed.
 SLOT_POLL_SECONDS = 0.025
 _slot_freed: dict[str, threading.Condition] = {}
@@ -171,14 +172,15 @@ class Slot:
 def request_slot(*, destination_id: str) -> Iterator[Slot | None]:
     """One of the destination's DESTINATION_MAX_IN_FLIGHT slots, held while its requests are made
     (cluster-wide with Redis), or None. A healthy destination's requests take milliseconds, so a
-    slot is waited for (SLOT_WAIT_SECONDS at most); not when a request has been in flight that
-    long (the destination is slow or hanging): it ties up at most that many sending threads."""
+    slot is waited for (SLOT_WAIT_SECONDS at most), unless one has been in flight for
+    SLOW_REQUEST_SECONDS (the destination is slow or hanging): it ties up at most that many
+    sending threads."""
     token = uuid.uuid4().hex
     deadline = time.monotonic() + SLOT_WAIT_SECONDS
     freed = _freed(destination_id)
     while True:
         granted, oldest = _take_slot(destination_id, token)
-        if granted or oldest >= SLOT_WAIT_SECONDS or time.monotonic() >= deadline:
+        if granted or oldest >= SLOW_REQUEST_SECONDS or time.monotonic() >= deadline:
             break
         with freed:
             freed.wait(timeout=SLOT_POLL_SECONDS)
@@ -216,10 +218,10 @@ def in_flight(*, destination_ids: Collection[str]) -> Counter[str]:
 
 def slow(*, destination_ids: Collection[str]) -> set[str]:
     """Those of these destinations whose every slot is held by a request in flight for
-    SLOT_WAIT_SECONDS or more (slow or hanging): a slot is not waited for (``request_slot``)."""
+    SLOW_REQUEST_SECONDS or more (slow or hanging): a slot is not waited for (``request_slot``)."""
     cap = settings.DESTINATION_MAX_IN_FLIGHT
     return {
         destination_id
         for destination_id, (count, oldest) in _held(destination_ids).items()
-        if count >= cap and oldest >= SLOT_WAIT_SECONDS
+        if count >= cap and oldest >= SLOW_REQUEST_SECONDS
     }

@@ -19,7 +19,7 @@ from deliveries.models import Attempt, Certificate, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.queue import enqueue_deliver
 from deliveries.send import HAND_OFF_SECONDS
-from deliveries.throttle import SLOT_WAIT_SECONDS, in_flight, request_slot, slow
+from deliveries.throttle import SLOW_REQUEST_SECONDS, in_flight, request_slot, slow
 from destinations.models import Destination
 from tests.pipeline_core.conftest import accept, deliver_one
 from tests.routing_factories import DestinationFactory
@@ -315,11 +315,11 @@ def test_a_destination_whose_requests_hang_has_its_messages_parked_without_an_at
 
     with request_slot(destination_id=destination.pk) as slot:  # a request in flight elsewhere...
         assert slow(destination_ids=[destination.pk]) == set()  # ...for a moment: worth waiting for
-        time.sleep(SLOT_WAIT_SECONDS)
+        time.sleep(SLOW_REQUEST_SECONDS)
         assert slow(destination_ids=[destination.pk]) == {destination.pk}  # for long: hanging
         slot.renew()  # its next request
         assert slow(destination_ids=[destination.pk]) == set()
-        time.sleep(SLOT_WAIT_SECONDS)
+        time.sleep(SLOW_REQUEST_SECONDS)
         followups = outgoing_deliver(outgoing_ids=[waiting.pk])
 
     assert receiver.requests == []
