@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=16, help="> 1: gunicorn's gthread worker")
     parser.add_argument("--celery-workers", type=int, default=2, help="Celery worker processes")
-    parser.add_argument("--celery-threads", type=int, default=16, help="threads per Celery worker")
+    parser.add_argument("--celery-threads", type=int, default=8, help="threads per Celery worker")
     parser.add_argument("--max-in-flight", type=int, default=8, help="DESTINATION_MAX_IN_FLIGHT")
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--ingest-seconds", type=float, default=10.0)

@@ -20,7 +20,7 @@ fi
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
-.venv/bin/celery -A config worker --loglevel INFO --pool threads --concurrency 16 &
+.venv/bin/celery -A config worker --loglevel INFO --pool threads --concurrency 8 &
 pids+=($!)
 .venv/bin/celery -A config beat --loglevel INFO --schedule "$VAR_DIR/celerybeat-schedule" &
 pids+=($!)
