@@ -9,7 +9,6 @@ its requests are done."""
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from itertools import groupby
@@ -24,7 +23,7 @@ from deliveries.models import Attempt, OutgoingMessage
 from deliveries.outcome import Next, record
 from deliveries.queue import enqueue_deliver
 from deliveries.send import Prepared, Sent, apply_destination_recipe, headers_for, send_by_destination
-from deliveries.throttle import in_flight, rate_reserve, slow
+from deliveries.throttle import in_flight, slow
 
 logger = logging.getLogger(__name__)
 
@@ -45,26 +44,18 @@ def prepare(
         if outgoing_ids:
             claim = outgoing_claim(outgoing_ids=outgoing_ids)
             claimed = [*claimed, *claim.claimed]
-            followups.update((outgoing_id, Next(retry_in=BUSY_RETRY_SECONDS)) for outgoing_id in claim.busy)
+            followups.update((outgoing_id, Next(busy=True)) for outgoing_id in claim.busy)
         by_destination = sorted(claimed, key=lambda outgoing: outgoing.destination_id)  # stable: queue order
         hanging = slow(destination_ids={outgoing.destination_id for outgoing in claimed})
         for destination_id, group in groupby(by_destination, key=lambda outgoing: outgoing.destination_id):
             group = list(group)
-            destination = group[0].destination
             if destination_id in hanging:
                 # Its requests hang: park its messages (not enqueued) until one of them finishes,
                 # and make no attempt.
                 give_back(group, enqueued_at=None)
                 followups.update((outgoing.pk, Next(parked_for=destination_id)) for outgoing in group)
                 continue
-            for index, outgoing in enumerate(group):
-                reserved, wait = rate_reserve(
-                    destination_id=destination_id, rate_limit=destination.rate_limit
-                )
-                if not reserved:
-                    give_back(group[index:])
-                    followups.update((later.pk, Next(retry_in=wait)) for later in group[index:])
-                    break
+            for outgoing in group:
                 message = apply_destination_recipe(outgoing)
                 if message is None or isinstance(message, str):
                     status = (
@@ -84,7 +75,7 @@ def prepare(
                     request_url=message.url,
                     request_headers=headers,
                 )
-                to_send.append(Prepared(outgoing, message, headers, attempt, send_at=time.monotonic() + wait))
+                to_send.append(Prepared(outgoing, message, headers, attempt))
         insert_rows([prepared.attempt for prepared in to_send])
     return to_send, followups
 
@@ -147,12 +138,15 @@ def enqueue_followups(followups: dict[str, Next]) -> None:
     """Send what comes next after a batch's deliveries: retries, the next FIFO messages, and
     parked messages a finished delivery frees a slot for."""
     retries: dict[float, list[str]] = defaultdict(list)
+    busy: list[str] = []
     woken: list[str] = []
     finished_for: set[str] = set()
     parked_for: set[str] = set()
     for outgoing_id, following in followups.items():
         if following.retry_in is not None:
             retries[following.retry_in].append(outgoing_id)
+        if following.busy:
+            busy.append(outgoing_id)
         if following.then_deliver:
             woken.append(following.then_deliver)
         if following.finished_for:
@@ -161,6 +155,8 @@ def enqueue_followups(followups: dict[str, Next]) -> None:
             parked_for.add(following.parked_for)
     for delay, retried in retries.items():
         enqueue_deliver(retried, countdown=delay)
+    # Not marked enqueued: the row may still be locked, and the sweeper's deadline stands anyway.
+    enqueue_deliver(busy, countdown=BUSY_RETRY_SECONDS, mark=False)
     # A delivery finishing while we parked may have looked for parked messages before ours were
     # committed: with a slot free now, nobody else would wake them.
     flying = in_flight(destination_ids=parked_for - finished_for)

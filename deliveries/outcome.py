@@ -34,6 +34,7 @@ class Next:
     then_deliver: str | None = None  # the next FIFO message of the same destination
     parked_for: str | None = None  # waits for a free in-flight slot of this destination
     finished_for: str | None = None  # a delivery to this destination finished: wake a parked one
+    busy: bool = False  # its row was locked by another transaction: try again, leaving the row be
 
 
 def _retry_after(outcome, scheduled: float) -> float:
@@ -122,7 +123,8 @@ def attempt_complete(attempt: Attempt, outcome: http_client.Outcome, now) -> Non
 @transaction.atomic
 def record(sent: list[tuple[Prepared, http_client.Outcome]], unsent: list[Prepared]) -> dict[str, Next]:
     """Record the outcomes and release the claims: one transaction, one commit, after the calls.
-    Unsent messages lose their attempt rows and wait for a free slot (parked)."""
+    Unsent messages lose their attempt rows, and wait for their rate-limit slot or for a free
+    in-flight slot (parked)."""
     now = timezone.now()
     for prepared, outcome in sent:
         attempt_complete(prepared.attempt, outcome, now)
@@ -155,9 +157,15 @@ def record(sent: list[tuple[Prepared, http_client.Outcome]], unsent: list[Prepar
     }
     if unsent:
         Attempt.objects.filter(pk__in=[prepared.attempt.pk for prepared in unsent]).delete()
-        give_back([prepared.outgoing for prepared in unsent], enqueued_at=None)
+        # Those the rate limit holds back go again when their slot comes; the others wait for a
+        # free in-flight slot (parked: not enqueued).
+        later = [prepared for prepared in unsent if prepared.retry_in is not None]
+        parked = [prepared for prepared in unsent if prepared.retry_in is None]
+        give_back([prepared.outgoing for prepared in later])
+        give_back([prepared.outgoing for prepared in parked], enqueued_at=None)
+        followups.update((prepared.outgoing.pk, Next(retry_in=prepared.retry_in)) for prepared in later)
         followups.update(
-            (prepared.outgoing.pk, Next(parked_for=prepared.outgoing.destination_id)) for prepared in unsent
+            (prepared.outgoing.pk, Next(parked_for=prepared.outgoing.destination_id)) for prepared in parked
         )
     # Last: the rollup rows it locks are every transaction's of the account.
     traffic_count(attempts=[(p.outgoing, p.attempt, retry_in[p.outgoing.pk] is not None) for p, _ in sent])

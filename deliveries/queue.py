@@ -22,15 +22,17 @@ from deliveries.models import OutgoingMessage
 MAX_COUNTDOWN_SECONDS = 300
 
 
-def enqueue_deliver(outgoing_ids: list[str], *, countdown: float = 0) -> None:
+def enqueue_deliver(outgoing_ids: list[str], *, countdown: float = 0, mark: bool = True) -> None:
     """Send ``deliver`` for these outgoing messages, ``countdown`` seconds from now: one task per
     DELIVERY_BATCH_SIZE messages of one destination, in the order given.
 
-    ``enqueued_at`` records when each is expected to run, which is what the sweeper checks."""
+    ``enqueued_at`` records when each is expected to run (unless not to ``mark`` them), which is
+    what the sweeper checks."""
     if not outgoing_ids:
         return
     due = timezone.now() + timedelta(seconds=countdown)
-    OutgoingMessage.objects.filter(pk__in=outgoing_ids).update(enqueued_at=due)
+    if mark:
+        OutgoingMessage.objects.filter(pk__in=outgoing_ids).update(enqueued_at=due)
     if countdown > MAX_COUNTDOWN_SECONDS:
         return
     destination_of = dict(

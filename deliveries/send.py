@@ -14,9 +14,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from deliveries import throttle
 from deliveries.models import Attempt, OutgoingMessage
 from deliveries.selectors import certificate_for_url
-from deliveries.throttle import request_slot
+from deliveries.throttle import rate_wait, request_slot
 from destinations import http_client, signing
 from destinations.models import Destination
 from recipes.hooks import Message, run_recipe
@@ -121,8 +122,9 @@ class Prepared:
     message: Message
     headers: dict[str, str]
     attempt: Attempt
-    send_at: float = 0.0  # time.monotonic() of its rate-limit slot (deliveries.throttle.rate_reserve)
     trusted_pem: list[str] = field(init=False)
+    # Not sent because the destination's rate limit has no slot for it yet: seconds until one.
+    retry_in: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         # Imported certificates only matter to TLS.
@@ -152,22 +154,31 @@ def send(prepared: Prepared, read_timeout: float | None) -> http_client.Outcome:
 
 def send_in_turn(to_send: list[Prepared], read_timeout: float | None) -> tuple[Sent, list[Prepared]]:
     """Send one destination's messages one after the other on the thread's keep-alive
-    connections, each when its rate-limit slot comes, holding one of its in-flight slots; with
-    none free, nothing is sent. After a timeout the destination gets nothing more from this
-    batch (its slots are what keep a hanging destination from taking every thread), and no
-    request starts that could outlast its claim's lease. Returns what was sent, and the
-    messages not sent."""
+    connections, holding one of its in-flight slots (with none free, nothing is sent), each in a
+    rate-limit slot taken as it is made (waited for about RATE_WAIT_SECONDS at most; the rest
+    get their ``retry_in``). After a timeout the destination gets nothing more from this batch
+    (its slots are what keep a hanging destination from taking every thread), and no request
+    starts that could outlast its claim's lease. Returns what was sent, and the messages not sent."""
     budget = timedelta(
         seconds=settings.OUTBOUND_CONNECT_TIMEOUT + (read_timeout or settings.OUTBOUND_READ_TIMEOUT)
     )
+    destination = to_send[0].outgoing.destination
     sent: Sent = []
-    with request_slot(destination_id=to_send[0].outgoing.destination_id) as slot:
-        for prepared in to_send if slot else ():
+    with request_slot(destination_id=destination.pk) as slot:
+        for index, prepared in enumerate(to_send if slot else ()):
             if sent and sent[-1][1].error_kind == "timeout":
                 break
-            time.sleep(max(0.0, prepared.send_at - time.monotonic()))
             if sent and timezone.now() + budget > prepared.outgoing.lease_until:
                 break
+            waited = 0.0
+            while wait := rate_wait(destination_id=destination.pk, rate_limit=destination.rate_limit):
+                if wait > throttle.RATE_WAIT_SECONDS or waited >= throttle.RATE_WAIT_SECONDS:
+                    for later in to_send[index:]:
+                        later.retry_in = wait
+                    return sent, to_send[index:]
+                slot.renew()  # waiting for the rate is not slowness
+                time.sleep(wait)
+                waited += wait
             if sent:
                 slot.renew()
             prepared.attempt.started_at = timezone.now()

@@ -1,8 +1,8 @@
 """Per-destination throttles, shared by every worker.
 
-- ``rate_reserve``: ``rate_limit`` deliveries per second as evenly spaced slots (GCRA: each
-  delivery reserves the next slot 1/rate after the previous one, and waits for it), kept in
-  Redis with its clock, so the limit holds across workers and machines. Without Redis (the
+- ``rate_wait``: ``rate_limit`` deliveries per second as evenly spaced slots (GCRA: each
+  delivery takes the next slot 1/rate after the previous one, as it is made), kept in Redis with
+  its clock, so the limit holds across workers and machines. Without Redis (the
   embedded default, one worker process) the same algorithm runs in process.
 - ``request_slot``: a cap on the requests in flight to one destination, as slots in Redis that
   expire (held only while requests are made), so a hanging destination can hold at most that
@@ -23,45 +23,42 @@ from django.conf import settings
 
 from core.redis import redis_client
 
-# KEYS[1]: the destination's theoretical arrival time (the next free slot); ARGV: seconds per
-# delivery, how far ahead a slot may be reserved. Returns {1, seconds until the slot reserved}, or
-# {0, seconds until the next free one} when that is further ahead.
+# KEYS[1]: the destination's theoretical arrival time; ARGV[1]: seconds per delivery.
+# Returns "0" and takes the slot, or the seconds to wait for the next free one.
 _GCRA = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
 local interval = tonumber(ARGV[1])
-local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
-if slot - now > tonumber(ARGV[2]) then
-  return {0, tostring(slot - now)}
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat > now then
+  return tostring(tat - now)
 end
-redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', math.ceil((slot + interval - now) * 1000) + 1000)
-return {1, tostring(slot - now)}
+redis.call('SET', KEYS[1], tostring(math.max(tat, now) + interval), 'PX', math.ceil(interval * 1000) + 1000)
+return '0'
 """
 
 _local_lock = threading.Lock()
 _local_tat: dict[str, float] = {}
-# A delivery may reserve a rate-limited destination's slot this far ahead and wait for it; one
-# further ahead is retried when it falls due.
-RATE_RESERVE_SECONDS = 1.0
+# A delivery waits this long at most for a rate-limited destination's slot; one further away is
+# retried when it falls due.
+RATE_WAIT_SECONDS = 1.0
 
 
-def rate_reserve(*, destination_id: str, rate_limit: int | None) -> tuple[bool, float]:
-    """Reserve this destination's next delivery slot: (True, seconds until it), or (False, seconds
-    until the next free one) when that is more than RATE_RESERVE_SECONDS ahead."""
+def rate_wait(*, destination_id: str, rate_limit: int | None) -> float:
+    """Seconds until this destination may take another delivery; 0 means the slot is taken now
+    (taken as the request is about to be made, so that slots never bunch up)."""
     if not rate_limit:
-        return True, 0.0
+        return 0.0
     interval = 1.0 / rate_limit
     if redis_client() is not None:
-        args = [interval, RATE_RESERVE_SECONDS]
-        reserved, wait = _script(_GCRA)(keys=[f"rate:{destination_id}"], args=args)
-        return bool(reserved), float(wait)
+        return float(_script(_GCRA)(keys=[f"rate:{destination_id}"], args=[interval]))
     with _local_lock:
         now = time.monotonic()
-        slot = max(_local_tat.get(destination_id, 0.0), now)
-        if slot - now > RATE_RESERVE_SECONDS:
-            return False, slot - now
-        _local_tat[destination_id] = slot + interval
-        return True, slot - now
+        tat = _local_tat.get(destination_id, 0.0)
+        if tat > now:
+            return tat - now
+        _local_tat[destination_id] = max(tat, now) + interval
+        return 0.0
 
 
 # KEYS[1]: the destination's slots (token -> expiry); ARGV: token, cap, seconds a slot is held at
@@ -159,7 +156,7 @@ class Slot:
         self.destination_id, self.token = destination_id, token
 
     def renew(self) -> None:
-        """Another request starts: the slot counts as taken now."""
+        """Another request starts (or the batch waits for its rate): the slot counts as taken now."""
         if redis_client() is None:
             with _local_lock:
                 _local_slots[self.destination_id][self.token] = time.monotonic()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import threading
 import time
 from datetime import timedelta
@@ -13,9 +14,10 @@ from django.test import override_settings
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from deliveries import throttle
 from deliveries.claim import outgoing_claim, parked
-from deliveries.delivery import BUSY_RETRY_SECONDS, outgoing_deliver, outgoing_deliver_and_enqueue
-from deliveries.models import Attempt, Certificate, OutgoingMessage
+from deliveries.delivery import outgoing_deliver, outgoing_deliver_and_enqueue
+from deliveries.models import Certificate, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.queue import enqueue_deliver
 from deliveries.send import HAND_OFF_SECONDS
@@ -250,28 +252,36 @@ def test_a_message_locked_by_another_transaction_as_it_is_claimed_is_tried_again
         other.close()
 
     assert receiver.requests == []
-    assert followups[outgoing.pk].retry_in == BUSY_RETRY_SECONDS
+    assert followups[outgoing.pk].busy
     outgoing.refresh_from_db()
     assert (outgoing.status, outgoing.attempt_count, outgoing.lease_until) == ("pending", 0, None)
     assert outgoing_claim(outgoing_ids=[outgoing.pk]).claimed != []  # free again
 
 
-def test_the_rate_limit_spaces_deliveries_and_delays_the_excess_without_an_attempt(route, receiver):
+def test_the_rate_limit_spaces_a_batch_s_deliveries(route, receiver):
     input_, destination = route
-    Destination.objects.filter(pk=destination.pk).update(rate_limit=1)
-    messages = [outgoing_for(input_) for _ in range(4)]
+    Destination.objects.filter(pk=destination.pk).update(rate_limit=2)
+    messages = [outgoing_for(input_) for _ in range(3)]
 
-    followups = outgoing_deliver(outgoing_ids=[outgoing.pk for outgoing in messages])
+    outgoing_deliver(outgoing_ids=[outgoing.pk for outgoing in messages])
 
-    # Slots are 1/rate = 1 s apart and reserved up to 1 s ahead: the first two go, a slot apart;
-    # the rest wait for theirs without an attempt.
-    sent, later = messages[:2], messages[2:]
-    assert receiver.message_ids() == [outgoing.pk for outgoing in sent]
-    assert receiver.requests[1].arrived - receiver.requests[0].arrived >= 0.9
-    started = [Attempt.objects.get(outgoing=outgoing).started_at for outgoing in sent]
-    assert (started[1] - started[0]).total_seconds() >= 0.9
+    # Slots are 1/rate = 0.5 s apart, each taken as its request is made.
+    assert receiver.message_ids() == [outgoing.pk for outgoing in messages]
+    arrived = [request.arrived for request in receiver.requests]
+    assert all(later - earlier >= 0.45 for earlier, later in itertools.pairwise(arrived))
+
+
+def test_the_rate_limit_delays_what_would_wait_too_long_without_an_attempt(route, receiver, monkeypatch):
+    input_, destination = route
+    Destination.objects.filter(pk=destination.pk).update(rate_limit=2)
+    monkeypatch.setattr(throttle, "RATE_WAIT_SECONDS", 0.3)  # less than a slot
+    first, *later = [outgoing_for(input_) for _ in range(3)]
+
+    followups = outgoing_deliver(outgoing_ids=[first.pk, *(outgoing.pk for outgoing in later)])
+
+    assert receiver.message_ids() == [first.pk]
     for outgoing in later:
-        assert 0.9 <= followups[outgoing.pk].retry_in <= 2
+        assert 0 < followups[outgoing.pk].retry_in <= 0.5
         outgoing.refresh_from_db()
         assert (outgoing.status, outgoing.attempt_count, outgoing.lease_until) == ("pending", 0, None)
         assert not outgoing.attempts.exists()
