@@ -75,6 +75,12 @@ def insert_rows(instances: list[models.Model], *, skip_conflicts: bool = False) 
     return instances
 
 
+def skip_locked_sql() -> str:
+    """`` FOR UPDATE SKIP LOCKED`` for plain SQL, where the database has it. SQLite has no row
+    locks: its transactions take the whole database (BEGIN IMMEDIATE), which serializes them."""
+    return " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+
+
 def update_rows(instances: list[models.Model], fields: list[str]) -> None:
     """UPDATE ``fields`` of these instances of one model by primary key: one statement executed
     for every row (executemany: one round trip with psycopg's pipeline)."""

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from core.db import skip_locked_sql
 from deliveries.models import IncomingMessage, OutgoingMessage
 from destinations.models import Destination
 
@@ -147,10 +148,7 @@ def _parked_sql() -> str:
         due=quote("next_attempt_at"),
         lease=quote("lease_until"),
         received=quote("received_at"),
-        # SQLite has no row locks: its transactions take the whole database (BEGIN IMMEDIATE).
-        skip_locked=" FOR UPDATE SKIP LOCKED"
-        if connection.features.has_select_for_update_skip_locked
-        else "",
+        skip_locked=skip_locked_sql(),
     )
 
 

@@ -3,9 +3,9 @@
 The gateway only inserts the row (a broker publish per request would halve ingest). A thread in
 every Celery worker claims batches of unprocessed messages with ``FOR UPDATE SKIP LOCKED`` (so
 workers never dispatch the same message), giving each claimed row a dispatch lease in the same
-statement, and sends one ``process_batch`` task per chunk. A message whose task is lost (broker flushed, worker killed
-mid-processing, which rolls its processing back) is claimed again when its lease expires:
-nothing accepted waits on Redis."""
+statement, and sends one ``process_batch`` task per chunk. A message whose task is lost (broker
+flushed, worker killed mid-processing, which rolls its processing back) is claimed again when its
+lease expires: nothing accepted waits on Redis."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from core.db import skip_locked_sql
 from deliveries.models import IncomingMessage
 
 logger = logging.getLogger(__name__)
@@ -46,10 +47,7 @@ def _claim_sql() -> str:
         status=quote("status"),
         received=IncomingMessage.Status.RECEIVED,
         created=quote("created"),
-        # SQLite has no row locks: its transactions take the whole database (BEGIN IMMEDIATE).
-        skip_locked=" FOR UPDATE SKIP LOCKED"
-        if connection.features.has_select_for_update_skip_locked
-        else "",
+        skip_locked=skip_locked_sql(),
     )
 
 

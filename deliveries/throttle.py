@@ -2,11 +2,13 @@
 
 - ``rate_wait``: ``rate_limit`` deliveries per second as evenly spaced slots (GCRA: each
   delivery takes the next slot 1/rate after the previous one, as it is made), kept in Redis with
-  its clock, so the limit holds across workers and machines. Without Redis (the
-  embedded default, one worker process) the same algorithm runs in process.
-- ``request_slot``: a cap on the requests in flight to one destination, as slots in Redis that
-  expire (held only while requests are made), so a hanging destination can hold at most that
-  many sending threads; in process without Redis.
+  its clock, so the limit holds across workers and machines.
+- ``request_slot``: a cap on the batches sending to one destination at once, as slots in Redis
+  that expire (held only while requests are made), so a hanging destination can hold at most
+  that many sending threads; ``slow`` tells which destinations have a request in flight too
+  long to wait for one of their slots.
+
+Without Redis (the embedded default, one worker process) the same runs in process.
 """
 
 from __future__ import annotations
