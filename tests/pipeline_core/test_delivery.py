@@ -356,11 +356,13 @@ def test_a_task_leaves_a_slow_destination_to_its_sender_and_the_outcome_is_still
     outgoing_deliver_and_enqueue(outgoing_ids=[outgoing.pk], hand_off=True)
     returned_after = time.monotonic() - started
 
-    assert len(receiver.requests) == 1  # in flight: the receiver has not answered
-    outgoing.refresh_from_db()
-    assert (outgoing.status, outgoing.lease_until is not None) == ("pending", True)
-    answer.set()
+    # Returned while the receiver still holds the request (it answers once told to).
     deadline = time.monotonic() + 60
+    while not receiver.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    outgoing.refresh_from_db()
+    assert (len(receiver.requests), outgoing.status, outgoing.lease_until is not None) == (1, "pending", True)
+    answer.set()
     while outgoing.status == "pending" and time.monotonic() < deadline:
         time.sleep(0.05)
         outgoing.refresh_from_db()
