@@ -18,7 +18,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.db import insert_rows
-from deliveries import throttle
 from deliveries.claim import give_back, next_fifo, outgoing_claim, parked, release
 from deliveries.models import Attempt, OutgoingMessage
 from deliveries.outcome import Next, record
@@ -56,17 +55,6 @@ def prepare(
                 give_back(group, enqueued_at=None)
                 followups.update((outgoing.pk, Next(parked_for=destination_id)) for outgoing in group)
                 continue
-            rate_limit = group[0].destination.rate_limit
-            allowed = max(1, int(rate_limit * throttle.RATE_WAIT_SECONDS)) if rate_limit else len(group)
-            if len(group) > allowed:
-                # More than its rate lets out within a wait (see send_in_turn): the rest go again
-                # a wait later for each such share, with no attempt row and no task each.
-                give_back(group[allowed:])
-                followups.update(
-                    (outgoing.pk, Next(retry_in=(1 + index // allowed) * throttle.RATE_WAIT_SECONDS))
-                    for index, outgoing in enumerate(group[allowed:])
-                )
-                group = group[:allowed]
             for outgoing in group:
                 message = apply_destination_recipe(outgoing)
                 if message is None or isinstance(message, str):

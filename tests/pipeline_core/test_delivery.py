@@ -260,15 +260,15 @@ def test_a_message_locked_by_another_transaction_as_it_is_claimed_is_tried_again
 
 def test_the_rate_limit_spaces_a_batch_s_deliveries(route, receiver):
     input_, destination = route
-    Destination.objects.filter(pk=destination.pk).update(rate_limit=3)
+    Destination.objects.filter(pk=destination.pk).update(rate_limit=2)
     messages = [outgoing_for(input_) for _ in range(3)]
 
     outgoing_deliver(outgoing_ids=[outgoing.pk for outgoing in messages])
 
-    # Slots are 1/rate = 0.33 s apart, each taken as its request is made.
+    # Slots are 1/rate = 0.5 s apart, each taken as its request is made.
     assert receiver.message_ids() == [outgoing.pk for outgoing in messages]
     arrived = [request.arrived for request in receiver.requests]
-    assert all(later - earlier >= 0.3 for earlier, later in itertools.pairwise(arrived))
+    assert all(later - earlier >= 0.45 for earlier, later in itertools.pairwise(arrived))
 
 
 def test_the_rate_limit_delays_what_would_wait_too_long_without_an_attempt(route, receiver, monkeypatch):
@@ -280,9 +280,8 @@ def test_the_rate_limit_delays_what_would_wait_too_long_without_an_attempt(route
     followups = outgoing_deliver(outgoing_ids=[first.pk, *(outgoing.pk for outgoing in later)])
 
     assert receiver.message_ids() == [first.pk]
-    # What the rate lets out within a wait (one message) is prepared; the rest go a wait later each.
-    assert [followups[outgoing.pk].retry_in for outgoing in later] == [0.3, 0.6]
     for outgoing in later:
+        assert 0 < followups[outgoing.pk].retry_in <= 0.5
         outgoing.refresh_from_db()
         assert (outgoing.status, outgoing.attempt_count, outgoing.lease_until) == ("pending", 0, None)
         assert not outgoing.attempts.exists()
