@@ -75,10 +75,22 @@ def insert_rows(instances: list[models.Model], *, skip_conflicts: bool = False) 
     return instances
 
 
-def skip_locked_sql() -> str:
-    """`` FOR UPDATE SKIP LOCKED`` for plain SQL, where the database has it. SQLite has no row
-    locks: its transactions take the whole database (BEGIN IMMEDIATE), which serializes them."""
-    return " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+@cache
+def model_sql(model: type[models.Model], template: str, **literals: str) -> str:
+    """Plain SQL for the hot paths (the ORM's compilation costs more than the query), built once:
+    ``template`` with ``{table}`` and each concrete field's name (``{destination}``) quoted as
+    the model's table and columns, ``{skip_locked}`` as `` FOR UPDATE SKIP LOCKED`` where the
+    database has it (SQLite has no row locks: its transactions take the whole database, BEGIN
+    IMMEDIATE, which serializes them), and ``literals`` as they are (values go as parameters)."""
+    quote = connection.ops.quote_name
+    columns = {field.name: quote(field.column) for field in model._meta.concrete_fields}
+    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    return template.format(table=quote(model._meta.db_table), skip_locked=skip_locked, **columns, **literals)
+
+
+def db_value(model: type[models.Model], field: str, value):
+    """``value`` adapted for plain SQL as ``model``'s ``field`` adapts it in the ORM."""
+    return model._meta.get_field(field).get_db_prep_value(value, connection)
 
 
 def update_rows(instances: list[models.Model], fields: list[str]) -> None:

@@ -6,7 +6,6 @@ makes delivery at-least-once and never parallel. FIFO queues only ever give out 
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
 from typing import NamedTuple
 
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from core.db import skip_locked_sql
+from core.db import db_value, model_sql
 from deliveries.models import IncomingMessage, OutgoingMessage
 from destinations.models import Destination
 
@@ -127,39 +126,24 @@ def next_fifo(outgoing: OutgoingMessage) -> str | None:
     return fifo_head(destination_id=outgoing.destination_id)
 
 
-@cache
-def _parked_sql() -> str:
-    """The query of ``parked``: plain SQL, compiled once (it runs for every destination a batch
-    delivered to). ``pending`` is a literal so that the planner can use the partial index of
-    pending messages."""
-    quote = connection.ops.quote_name
-    template = (
-        "SELECT {id} FROM {table} WHERE {destination} = %s AND {status} = '{pending}' "
-        "AND {enqueued} IS NULL AND {due} <= %s AND ({lease} IS NULL OR {lease} < %s) "
-        "ORDER BY {received}, {id} LIMIT %s{skip_locked}"
-    )
-    return template.format(  # names from the model, values as parameters
-        table=quote(OutgoingMessage._meta.db_table),
-        id=quote("id"),
-        destination=quote(OutgoingMessage._meta.get_field("destination").column),
-        status=quote("status"),
-        pending=OutgoingMessage.Status.PENDING,
-        enqueued=quote("enqueued_at"),
-        due=quote("next_attempt_at"),
-        lease=quote("lease_until"),
-        received=quote("received_at"),
-        skip_locked=skip_locked_sql(),
-    )
+# The query of ``parked``, run for every destination a batch delivered to; ``pending`` is a
+# literal so that the planner can use the partial index of pending messages.
+PARKED_SQL = (
+    "SELECT {id} FROM {table} WHERE {destination} = %s AND {status} = '{pending}' "
+    "AND {enqueued_at} IS NULL AND {next_attempt_at} <= %s AND ({lease_until} IS NULL OR {lease_until} < %s) "
+    "ORDER BY {received_at}, {id} LIMIT %s{skip_locked}"
+)
 
 
 def parked(*, destination_ids: set[str]) -> list[str]:
     """The oldest due messages of each of these destinations waiting for a free in-flight slot
     (not enqueued), a batch of each, locked until the caller's transaction ends (``SKIP LOCKED``:
     two deliveries finishing at once wake different messages, and never wait on each other)."""
-    now = OutgoingMessage._meta.get_field("next_attempt_at").get_db_prep_value(timezone.now(), connection)
+    sql = model_sql(OutgoingMessage, PARKED_SQL, pending=OutgoingMessage.Status.PENDING)
+    now = db_value(OutgoingMessage, "next_attempt_at", timezone.now())
     woken: list[str] = []
     with connection.cursor() as cursor:
         for destination_id in sorted(destination_ids):
-            cursor.execute(_parked_sql(), [destination_id, now, now, settings.DELIVERY_BATCH_SIZE])
+            cursor.execute(sql, [destination_id, now, now, settings.DELIVERY_BATCH_SIZE])
             woken += [outgoing_id for (outgoing_id,) in cursor.fetchall()]
     return woken

@@ -12,14 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import timedelta
-from functools import cache
 
 from celery import current_app
 from django.conf import settings
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from core.db import skip_locked_sql
+from core.db import db_value, model_sql
 from deliveries.models import IncomingMessage
 
 logger = logging.getLogger(__name__)
@@ -28,39 +27,26 @@ BATCH_LIMIT = 500
 CHUNK = 25
 
 
-@cache
-def _claim_sql() -> str:
-    """The claim: one statement (one round trip, no transaction around it), plain SQL compiled
-    once (it runs on every poll of every worker); ``received`` is a literal so that the planner
-    uses the partial index of unprocessed messages."""
-    quote = connection.ops.quote_name
-    template = (
-        "UPDATE {table} SET {lease} = %s, {dispatched} = %s WHERE {id} IN ("
-        "SELECT {id} FROM {table} WHERE {status} = '{received}' AND ({lease} IS NULL OR {lease} < %s) "
-        "ORDER BY {created} LIMIT %s{skip_locked}) RETURNING {id}, {created}"
-    )
-    return template.format(  # names from the model, values as parameters
-        table=quote(IncomingMessage._meta.db_table),
-        id=quote("id"),
-        lease=quote("lease_until"),
-        dispatched=quote("dispatched_at"),
-        status=quote("status"),
-        received=IncomingMessage.Status.RECEIVED,
-        created=quote("created"),
-        skip_locked=skip_locked_sql(),
-    )
+# The claim: one statement (one round trip, no transaction around it), run on every poll of every
+# worker; ``received`` is a literal so that the planner uses the partial index of unprocessed
+# messages.
+CLAIM_SQL = (
+    "UPDATE {table} SET {lease_until} = %s, {dispatched_at} = %s WHERE {id} IN ("
+    "SELECT {id} FROM {table} WHERE {status} = '{received}' AND ({lease_until} IS NULL OR {lease_until} < %s) "
+    "ORDER BY {created} LIMIT %s{skip_locked}) RETURNING {id}, {created}"
+)
 
 
 def dispatch_batch() -> int:
     """Claim up to BATCH_LIMIT messages needing processing and send their tasks; returns how many."""
-    now = timezone.now()
-    adapt = IncomingMessage._meta.get_field("lease_until").get_db_prep_value
-    lease_until = now + timedelta(seconds=settings.PROCESSING_LEASE_SECONDS)
+    sql = model_sql(IncomingMessage, CLAIM_SQL, received=IncomingMessage.Status.RECEIVED)
+    at = timezone.now()
+    now = db_value(IncomingMessage, "lease_until", at)
+    lease_until = db_value(
+        IncomingMessage, "lease_until", at + timedelta(seconds=settings.PROCESSING_LEASE_SECONDS)
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            _claim_sql(),
-            [adapt(lease_until, connection), adapt(now, connection), adapt(now, connection), BATCH_LIMIT],
-        )
+        cursor.execute(sql, [lease_until, now, now, BATCH_LIMIT])
         ids = [pk for pk, _ in sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))]
     for start in range(0, len(ids), CHUNK):
         current_app.send_task("deliveries.tasks.process_batch", args=[ids[start : start + CHUNK]])
