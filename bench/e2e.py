@@ -14,8 +14,10 @@ from bench.stack import (
     body,
     celery_worker,
     children,
+    cpu_seconds,
     flush_redis,
     http_get,
+    machine_cpu_seconds,
     peak_rss_kib,
     wait_for,
 )
@@ -27,13 +29,13 @@ def retire(input) -> int:
     flushed. Returns how many outgoing messages were left undelivered.
 
     The workers are still running: these bulk UPDATEs can deadlock with their transactions, and
-    are tried again (PostgreSQL aborts one side of a deadlock)."""
+    are tried again, a second apart (PostgreSQL aborts one side of a deadlock)."""
     from django.db import OperationalError, transaction
     from django.utils import timezone
 
     from deliveries.models import IncomingMessage, OutgoingMessage
 
-    for tries_left in reversed(range(5)):
+    for tries_left in reversed(range(10)):
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -51,6 +53,7 @@ def retire(input) -> int:
         except OperationalError:
             if not tries_left:
                 raise
+            time.sleep(1.0)  # the recording of the last deliveries may still be under way
     flush_redis()
     return left
 
@@ -71,6 +74,10 @@ def drain(sink: str, expected: dict[str, int], timeout: float, stall: float = 15
     return False
 
 
+def cpu_used(cpu_of: dict[str, list[int]]) -> dict[str, float]:
+    return {**{name: cpu_seconds(pids) for name, pids in cpu_of.items()}, "machine": machine_cpu_seconds()}
+
+
 def delivery_run(
     args,
     base: str,
@@ -82,10 +89,12 @@ def delivery_run(
     count: int,
     within: float,
     drain_for: float,
+    cpu_of: dict[str, list[int]] | None = None,
 ) -> dict:
     """Send ``count`` messages to ``input`` (paced at ``rate``/s, or as fast as 16 clients go) for
     at most ``within`` seconds, wait for the sink, and check every accepted message arrived exactly
-    once at every fast destination."""
+    once at every fast destination. Also the CPU time per accepted message of the processes
+    ``cpu_of`` names and of the whole machine, from the first message sent to the last receipt."""
     from deliveries.models import OutgoingMessage
     from destinations.models import Destination
 
@@ -94,6 +103,7 @@ def delivery_run(
     fast = {pk: path for pk, path in paths.items() if not path.startswith("/hang/")}
     http_get(f"{sink}/_dump?path={logs / 'receipts-before.jsonl'}")  # forget earlier receipts
     bodies = [body(seq, "bench.e2e") for seq in range(count)]
+    cpu_before = cpu_used(cpu_of or {})
     answers = load.send_all(
         f"{base}/v1/{input.name}/{input.pk}",
         bodies,
@@ -104,6 +114,7 @@ def delivery_run(
     accepted = {answer.incoming_id for answer in answers if answer.incoming_id}
     send_seconds = max(a.answered for a in answers) - min(a.sent for a in answers)
     drained = drain(sink, {path.split("/")[1]: len(accepted) for path in fast.values()}, drain_for)
+    cpu = {name: used - cpu_before[name] for name, used in cpu_used(cpu_of or {}).items()}
     dump = logs / f"receipts-{input.name}.jsonl"
     http_get(f"{sink}/_dump?path={dump}")
     receipts = [json.loads(line) for line in dump.read_text().splitlines()]
@@ -151,6 +162,7 @@ def delivery_run(
         "seconds": round(span, 2),
         "deliveries_per_second": round(delivered / span, 1) if span else 0.0,
         "latency": load.summary_ms(latencies),
+        "cpu_ms_per_message": {name: round(1000 * used / max(len(accepted), 1), 2) for name, used in cpu.items()},
         "hops": hops(input, receipts),
         "hang_receipts": hang_receipts,
         "left_undelivered": retire(input),
@@ -224,6 +236,7 @@ def figures_delivery(
 
     wait_for(lambda: len(app.control.ping(timeout=1.0)) == args.celery_workers, "the Celery workers", 60)
     profiler.targets["delivery"] = [worker.pid for worker in workers]
+    cpu_of = {"workers": profiler.targets["delivery"], "web": [web_pid, *children(web_pid)]}
 
     print(f"bench: figure 2 burst ({args.messages} messages x 3 destinations)", flush=True)
     with profiler("delivery"):
@@ -237,6 +250,7 @@ def figures_delivery(
             count=args.messages,
             within=args.burst_send_limit,
             drain_for=args.burst_drain,
+            cpu_of=cpu_of,
         )
     paced_count = int(args.rate * args.paced_seconds)
     print(f"bench: figure 3 latency ({paced_count} messages at {args.rate:.0f}/s)", flush=True)
@@ -252,9 +266,12 @@ def figures_delivery(
             count=paced_count,
             within=2 * args.paced_seconds,
             drain_for=args.paced_drain,
+            cpu_of=cpu_of,
         )
 
-    paced = paced_run(world["paced"])
+    profiler.targets["latency"] = profiler.targets["delivery"]
+    with profiler("latency"):
+        paced = paced_run(world["paced"])
     results["end_to_end"] = {"burst": burst, "paced": paced}
     results["memory"] = {
         "web_mib": max(peak_rss_kib(pid) for pid in children(web_pid)) / 1024,

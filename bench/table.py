@@ -59,6 +59,19 @@ def table(results: dict) -> str:
                     "",
                 )
             )
+        for name, run in (("2", burst), ("3", paced)):
+            cpu = run.get("cpu_ms_per_message", {})
+            rows.append(
+                (
+                    f"  {name} CPU per message: workers, web, whole machine",
+                    " / ".join(f"{cpu.get(part, 0):.1f}" for part in ("workers", "web", "machine")) + " ms",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
         isolation = results["isolation"]
         rows.append(
             (

@@ -79,13 +79,25 @@ def insert_rows(instances: list[models.Model], *, skip_conflicts: bool = False) 
 def model_sql(model: type[models.Model], template: str, **literals: str) -> str:
     """Plain SQL for the hot paths (the ORM's compilation costs more than the query), built once:
     ``template`` with ``{table}`` and each concrete field's name (``{destination}``) quoted as
-    the model's table and columns, ``{skip_locked}`` as `` FOR UPDATE SKIP LOCKED`` where the
-    database has it (SQLite has no row locks: its transactions take the whole database, BEGIN
-    IMMEDIATE, which serializes them), and ``literals`` as they are (values go as parameters)."""
+    the model's table and columns, ``{for_update}`` and ``{skip_locked}`` as `` FOR UPDATE`` and
+    `` FOR UPDATE SKIP LOCKED`` where the database has them (SQLite has no row locks: its
+    transactions take the whole database, BEGIN IMMEDIATE, which serializes them), and
+    ``literals`` as they are (values go as parameters)."""
     quote = connection.ops.quote_name
     columns = {field.name: quote(field.column) for field in model._meta.concrete_fields}
-    skip_locked = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    return template.format(table=quote(model._meta.db_table), skip_locked=skip_locked, **columns, **literals)
+    features = connection.features
+    return template.format(
+        table=quote(model._meta.db_table),
+        for_update=" FOR UPDATE" if features.has_select_for_update else "",
+        skip_locked=" FOR UPDATE SKIP LOCKED" if features.has_select_for_update_skip_locked else "",
+        **columns,
+        **literals,
+    )
+
+
+def placeholders(count: int) -> str:
+    """``%s, %s, ...``: ``count`` parameters, for an ``IN (...)`` in plain SQL."""
+    return ", ".join(["%s"] * count)
 
 
 def db_value(model: type[models.Model], field: str, value):

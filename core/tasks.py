@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from celery import shared_task
+
+logger = logging.getLogger(__name__)
 
 # The soft limit raises SoftTimeLimitExceeded inside the task, leaving it this share of its hard
 # limit to clean up before the worker kills it.
@@ -18,3 +23,21 @@ def task(name: str, *, time_limit: int, **options):
     return shared_task(
         name=name, time_limit=time_limit, soft_time_limit=int(time_limit * SOFT_SHARE), **options
     )
+
+
+def batch_or_each(work: Callable[[list[str]], None], ids: list[str], what: str) -> None:
+    """Do the work for the batch; if it fails, for each id alone, so that one message's failure
+    does not hold up the rest (a failed one's lease expires and it is handed out again)."""
+    try:
+        work(ids)
+        return
+    except Exception:
+        if len(ids) == 1:
+            logger.exception("%s %s failed", what, ids[0])
+            return
+        logger.exception("%s of a batch of %d failed; trying each alone", what, len(ids))
+    for one in ids:
+        try:
+            work([one])
+        except Exception:
+            logger.exception("%s %s failed", what, one)

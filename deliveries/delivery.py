@@ -9,8 +9,11 @@ its requests are done."""
 from __future__ import annotations
 
 import logging
+import queue
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 
 from django.conf import settings
@@ -85,21 +88,46 @@ def _followups(
 ) -> Iterator[dict[str, Next]]:
     """What comes next for the messages not sent (``followups``, from ``prepare``), then for
     those sent, as each set of destinations is done and recorded (see ``send_by_destination``);
-    with ``hand_off``, those not done by then are left to be recorded where they are sent."""
+    with ``hand_off``, those not done by then are left to the recorder thread."""
     yield followups
-    for sent, unsent in send_by_destination(to_send, read_timeout, late=_record_late if hand_off else None):
+    for sent, unsent in send_by_destination(to_send, read_timeout, late=_recorder.submit if hand_off else None):
         yield record(sent, unsent)
 
 
-def _record_late(sent: Sent, unsent: list[Prepared]) -> None:
-    """Record a destination's outcome in the thread that sent it, after the task had moved on."""
-    try:
-        enqueue_followups(record(sent, unsent))
-    except Exception:
-        # The leases expire and the sweeper sends the messages again.
-        logger.exception("recording the deliveries of %s failed", [prepared.outgoing.pk for prepared in sent])
-    finally:
-        connection.close()  # sender threads are many: they hold no connection between requests
+class _Recorder:
+    """The thread of this process that records the destinations a task left to their senders
+    (``HAND_OFF_SECONDS``): it records all of those waiting together, in one transaction, keeps
+    its database connection while more come, and closes it once none is waiting (sender threads
+    are many, and hold none). A pool of one thread, so that what is waiting is still recorded when
+    the worker shuts down."""
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recorder")
+        self._waiting: queue.SimpleQueue[tuple[Sent, list[Prepared]]] = queue.SimpleQueue()
+
+    def submit(self, sent: Sent, unsent: list[Prepared]) -> None:
+        """Called in the sender thread, which is free again at once."""
+        self._waiting.put((sent, unsent))
+        self._thread.submit(self._record_waiting)
+
+    def _record_waiting(self) -> None:
+        outcomes = []
+        while not self._waiting.empty():
+            outcomes.append(self._waiting.get())
+        if not outcomes:
+            return  # recorded with an earlier one
+        sent = [one for done, _ in outcomes for one in done]
+        try:
+            enqueue_followups(record(sent, [one for _, left in outcomes for one in left]))
+        except Exception:
+            # The leases expire and the sweeper sends the messages again.
+            logger.exception("recording the deliveries of %s failed", [prepared.outgoing.pk for prepared, _ in sent])
+        finally:
+            if self._waiting.empty():
+                connection.close()
+
+
+_recorder = _Recorder()
 
 
 def outgoing_deliver(*, outgoing_ids: list[str], read_timeout: float | None = None) -> dict[str, Next]:
@@ -128,8 +156,8 @@ def deliver_prepared(
 ) -> None:
     """Make the prepared requests, and send what comes next as soon as it is known: a destination
     done wakes its parked messages without waiting for another that hangs. With ``hand_off`` (a
-    task), return after HAND_OFF_SECONDS at most, leaving the destinations not done to their
-    sender threads (``deliveries.send``): a slow destination holds no worker thread."""
+    task), return after HAND_OFF_SECONDS at most, leaving the destinations not done to the
+    recorder thread (``_Recorder``): a slow destination holds no worker thread."""
     for part in _followups(to_send, followups, read_timeout, hand_off=hand_off):
         enqueue_followups(part)
 

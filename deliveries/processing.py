@@ -9,18 +9,20 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from core.db import insert_rows
+from core.db import db_value, insert_rows, model_sql, placeholders
 from core.events import event_matches
 from deliveries.claim import fifo_head, give_back
 from deliveries.delivery import deliver_prepared, prepare
 from deliveries.models import IncomingMessage, OutgoingMessage
 from deliveries.queue import enqueue_deliver
 from destinations.models import Destination
+from inputs.models import Input
 from recipes.hooks import Message, run_recipe
+from recipes.models import Recipe
 from reporting.rollups import traffic_count
 
 logger = logging.getLogger(__name__)
@@ -64,11 +66,17 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     Rows are locked in one order (created, id), so two batches never deadlock."""
     now = timezone.now()
     incomings = list(
-        IncomingMessage.objects.select_for_update(of=("self",))
-        .select_related("input__recipe")
-        .filter(pk__in=incoming_ids, status=IncomingMessage.Status.RECEIVED)
-        .order_by("created", "pk")
+        IncomingMessage.objects.raw(
+            model_sql(
+                IncomingMessage,
+                INCOMING_SQL,
+                ids=placeholders(len(incoming_ids)),
+                received=IncomingMessage.Status.RECEIVED,
+            ),
+            incoming_ids,
+        )
     )
+    recipe_of = _input_recipes({incoming.input_id for incoming in incomings})
     destinations_of: dict[str, list[Destination]] = {}
     outgoing: list[OutgoingMessage] = []
     finished: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -76,7 +84,7 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
         if incoming.input_id not in destinations_of:  # before the recipe: see ``fifo`` below
             destinations_of[incoming.input_id] = _destinations_of(incoming)
         message = _message_of(incoming)
-        recipe = incoming.input.recipe
+        recipe = recipe_of.get(incoming.input_id)
         if recipe is not None and recipe.recipe_published:
             outcome = run_recipe(recipe=recipe, message=message)
             if outcome.failed:
@@ -123,10 +131,11 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     # A message processed again (after its input recipe failed or skipped it) keeps any
     # outgoing message it already has.
     outgoing = insert_rows(outgoing, skip_conflicts=True)
-    for (status, error), ids in finished.items():
-        IncomingMessage.objects.filter(pk__in=ids).update(
-            status=status, error=error, lease_until=None, processed_at=now
-        )
+    processed_at = db_value(IncomingMessage, "processed_at", now)
+    with connection.cursor() as cursor:
+        for (status, error), ids in finished.items():
+            sql = model_sql(IncomingMessage, PROCESSED_SQL, ids=placeholders(len(ids)))
+            cursor.execute(sql, [status, error, processed_at, *ids])
     # A FIFO queue's head may wait for these messages' processing (deliveries.claim.deliverable),
     # whatever its outcome: a message the input recipe failed or skipped lets it go too.
     fifo = {
@@ -138,16 +147,53 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     return Processed(incomings, sorted(outgoing, key=lambda message: (message.received_at, message.pk)), fifo)
 
 
+# The statements of every chunk, as plain SQL (see core.db.model_sql). The messages are locked in one
+# order, so two chunks never deadlock.
+INCOMING_SQL = (
+    "SELECT * FROM {table} WHERE {id} IN ({ids}) AND {status} = '{received}' ORDER BY {created}, {id}{for_update}"
+)
+INPUT_RECIPES_SQL = (
+    "SELECT {table}.*, {inputs}.{input_id} AS for_input FROM {table} JOIN {inputs} "
+    "ON {inputs}.{input_recipe} = {table}.{id} WHERE {inputs}.{input_id} IN ({ids})"
+)
+PROCESSED_SQL = (
+    "UPDATE {table} SET {status} = %s, {error} = %s, {lease_until} = NULL, {processed_at} = %s WHERE {id} IN ({ids})"
+)
+DESTINATIONS_SQL = (
+    "SELECT * FROM {table} WHERE {status} = '{active}' "
+    "AND (({input} = %s AND {feed} = '{input_feed}') OR ({account} = %s AND {feed} = '{account_feed}'))"
+)
+
+
+def _input_recipes(input_ids: set[str]) -> dict[str, Recipe]:
+    """The recipe of each of these inputs that has one."""
+    if not input_ids:
+        return {}
+    quote = connection.ops.quote_name
+    sql = model_sql(
+        Recipe,
+        INPUT_RECIPES_SQL,
+        inputs=quote(Input._meta.db_table),
+        input_id=quote(Input._meta.pk.column),
+        input_recipe=quote(Input._meta.get_field("recipe").column),
+        ids=placeholders(len(input_ids)),
+    )
+    return {recipe.for_input: recipe for recipe in Recipe.objects.raw(sql, sorted(input_ids))}
+
+
 def _destinations_of(incoming: IncomingMessage) -> list[Destination]:
     """The active destinations an incoming message may go to: its input's, and its account's
-    simple webhooks."""
-    return list(
-        Destination.objects.filter(
-            Q(input_id=incoming.input_id, feed=Destination.Feed.INPUT)
-            | Q(account_id=incoming.account_id, feed=Destination.Feed.ACCOUNT),
-            status=Destination.Status.ACTIVE,
-        ).select_related("recipe")
+    simple webhooks; with their recipes."""
+    sql = model_sql(
+        Destination,
+        DESTINATIONS_SQL,
+        active=Destination.Status.ACTIVE,
+        input_feed=Destination.Feed.INPUT,
+        account_feed=Destination.Feed.ACCOUNT,
     )
+    destinations = list(Destination.objects.raw(sql, [incoming.input_id, incoming.account_id]))
+    prefetch_related_objects([destination for destination in destinations if destination.recipe_id], "recipe")
+    return destinations
 
 
 def incoming_process(*, incoming_ids: list[str]) -> list[str]:

@@ -194,8 +194,9 @@ _senders = ThreadPoolExecutor(max_workers=settings.DELIVERY_SENDER_THREADS, thre
 _free_senders = threading.BoundedSemaphore(settings.DELIVERY_SENDER_THREADS)
 # How long the destinations done first wait for the others, to have their outcomes recorded together.
 GATHER_SECONDS = 0.1
-# How long a task waits for its destinations before leaving the rest to be recorded by their senders.
-HAND_OFF_SECONDS = 0.5
+# How long a task waits for its destinations before leaving the rest to be recorded without it: a
+# destination that takes longer holds up neither the task's thread nor what it does next.
+HAND_OFF_SECONDS = 0.1
 
 
 def _send_freeing_sender(to_send: list[Prepared], read_timeout: float | None) -> tuple[Sent, list[Prepared]]:

@@ -3,52 +3,32 @@
 
 from __future__ import annotations
 
-import logging
-
-from celery.signals import worker_ready
+from celery.signals import worker_ready, worker_shutting_down
 from django.conf import settings
 
-from core.tasks import task
-from deliveries import delivery, dispatcher, processing, sweeper
+from core.tasks import batch_or_each, task
+from deliveries import delivery, dispatcher, sweeper
 
-logger = logging.getLogger(__name__)
+_dispatcher_stop = []
 
 
 @worker_ready.connect
 def start_dispatcher(**kwargs) -> None:
     """Every worker runs an outbox dispatcher thread; SKIP LOCKED keeps them from overlapping."""
     if settings.DISPATCHER_ENABLED:
-        dispatcher.start_in_background()
+        _dispatcher_stop.append(dispatcher.start_in_background())
 
 
-def _batch_or_each(work, ids: list[str], what: str) -> None:
-    """Do the work for the batch; if it fails, for each id alone, so that one message's failure
-    does not hold up the rest (a failed one's lease expires and it is handed out again)."""
-    try:
-        work(ids)
-        return
-    except Exception:
-        if len(ids) == 1:
-            logger.exception("%s %s failed", what, ids[0])
-            return
-        logger.exception("%s of a batch of %d failed; trying each alone", what, len(ids))
-    for one in ids:
-        try:
-            work([one])
-        except Exception:
-            logger.exception("%s %s failed", what, one)
-
-
-@task("deliveries.tasks.process_batch", time_limit=300, acks_late=True)
-def process_batch(incoming_ids: list[str]) -> None:
-    _batch_or_each(
-        lambda ids: processing.incoming_process_and_deliver(incoming_ids=ids), incoming_ids, "processing"
-    )
+@worker_shutting_down.connect
+def stop_dispatcher(**kwargs) -> None:
+    """A worker shutting down claims nothing more; the chunks it is processing are finished."""
+    for stop in _dispatcher_stop:
+        stop.set()
 
 
 @task("deliveries.tasks.deliver", time_limit=180, acks_late=True)
 def deliver(outgoing_ids: list[str]) -> None:
-    _batch_or_each(
+    batch_or_each(
         lambda ids: delivery.outgoing_deliver_and_enqueue(outgoing_ids=ids, hand_off=True),
         outgoing_ids,
         "delivering",

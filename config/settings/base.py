@@ -226,10 +226,11 @@ CACHES = {
 PROCESSING_LEASE_SECONDS = env.int("PROCESSING_LEASE_SECONDS", default=60)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=90)
 SWEEP_AFTER_SECONDS = env.int("SWEEP_AFTER_SECONDS", default=30)
-# Every Celery worker runs the outbox dispatcher that hands committed incoming messages to Celery,
-# polling this often when idle.
+# Every Celery worker runs the outbox dispatcher that claims committed incoming messages (polling
+# this often when idle) for its own pool of processing threads.
 DISPATCHER_ENABLED = env.bool("DISPATCHER_ENABLED", default=True)
 DISPATCH_POLL_SECONDS = env.float("DISPATCH_POLL_SECONDS", default=0.02)
+PROCESSING_THREADS = env.int("PROCESSING_THREADS", default=4)
 # At most this many deliveries in flight per destination, cluster-wide: a hanging destination
 # holds at most this many worker threads. Keep it below the worker concurrency.
 DESTINATION_MAX_IN_FLIGHT = env.int("DESTINATION_MAX_IN_FLIGHT", default=8)

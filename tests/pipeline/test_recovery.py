@@ -1,15 +1,17 @@
-"""At-least-once whatever crashes (a worker killed mid-request, Redis flushed), and the disabling
+"""At-least-once whatever crashes (a worker killed mid-request or after its claim, Redis flushed), and the disabling
 of a destination failing for days: all through scheduled work as production runs it, a real
 ``celery beat`` sending the sweeps to a real worker; no test calls the sweeper itself."""
 
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from deliveries.dispatcher import claim
 from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
 from deliveries.processing import incoming_process
 from destinations.models import Destination
@@ -55,21 +57,23 @@ def test_every_message_is_delivered_after_the_worker_is_killed_mid_request(
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_every_message_is_delivered_after_redis_is_flushed_before_processing(
-    workers, make_scripted_receiver, make_input, make_destination
+def test_messages_claimed_by_a_worker_that_died_are_processed_once_their_lease_expires(
+    workers, make_scripted_receiver, make_input, make_destination, settings
 ):
     receiver = make_scripted_receiver()
     source = make_input()
     make_destination(source, receiver)
     make_destination(source, receiver, event_filters=["order.*"])
-
     for n in range(10):
         ingest(source, {"n": n}, event="order.created")
-    flush_redis()  # every queued ``process`` task is gone
+    settings.PROCESSING_LEASE_SECONDS = 3
+    claimed_at = time.monotonic()
+    assert len(claim(20)) == 10  # claimed by a worker's dispatcher, which then dies with the broker's data
+    flush_redis()
     workers.start(flush=False)
-    workers.start_beat()
 
     wait_until(lambda: OutgoingMessage.objects.filter(status="succeeded").count() == 20)
+    assert time.monotonic() - claimed_at >= 3
     assert len(receiver.requests) == 20
     assert not IncomingMessage.objects.exclude(status="processed").exists()
 

@@ -5,9 +5,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, transaction
 
+from deliveries.dispatcher import process
 from deliveries.models import IncomingMessage, OutgoingMessage
 from deliveries.processing import incoming_process
-from deliveries.tasks import process_batch
 from destinations.models import Destination
 from tests.pipeline_core.conftest import accept
 from tests.routing_factories import DestinationFactory, InputFactory, RecipeFactory
@@ -76,7 +76,7 @@ def test_a_message_that_fails_to_process_does_not_hold_up_its_batch(account_a, r
     Destination.objects.filter(pk=broken.pk).update(event_filters=[5])  # event matching raises
     bad, good = accept(poisoned), accept(input_)
 
-    process_batch([bad.pk, good.pk])
+    process([bad.pk, good.pk])
 
     bad.refresh_from_db()
     good.refresh_from_db()
@@ -95,9 +95,9 @@ def test_a_fifo_head_waiting_for_a_message_the_input_recipe_skips_is_delivered_w
     earlier = accept(input_, body=b'{"event": "ping"}', event_type="ping")
     later = accept(input_)
 
-    process_batch([later.pk])  # its message waits for the earlier one's processing
+    process([later.pk])  # its message waits for the earlier one's processing
     assert receiver.requests == []
-    process_batch([earlier.pk])  # skipped: nothing of its own to send, but the queue moves on
+    process([earlier.pk])  # skipped: nothing of its own to send, but the queue moves on
 
     earlier.refresh_from_db()
     assert earlier.status == IncomingMessage.Status.SKIPPED
