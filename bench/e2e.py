@@ -171,7 +171,7 @@ def delivery_run(
 
 HOPS = (
     "ingest -> dispatcher claim",
-    "dispatch -> process start (Celery)",
+    "dispatch -> process start (a free processing thread)",
     "process start -> outgoing row built (or deliver task sent)",
     "row built -> request made (commit, a free sender; claim if by a task)",
     "request made -> sink receipt",
