@@ -162,7 +162,9 @@ def delivery_run(
         "seconds": round(span, 2),
         "deliveries_per_second": round(delivered / span, 1) if span else 0.0,
         "latency": load.summary_ms(latencies),
-        "cpu_ms_per_message": {name: round(1000 * used / max(len(accepted), 1), 2) for name, used in cpu.items()},
+        "cpu_ms_per_message": {
+            name: round(1000 * used / max(len(accepted), 1), 2) for name, used in cpu.items()
+        },
         "hops": hops(input, receipts),
         "hang_receipts": hang_receipts,
         "left_undelivered": retire(input),

@@ -13,7 +13,6 @@ import queue
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import ThreadPoolExecutor
 from itertools import groupby
 
 from django.conf import settings
@@ -90,7 +89,9 @@ def _followups(
     those sent, as each set of destinations is done and recorded (see ``send_by_destination``);
     with ``hand_off``, those not done by then are left to the recorder thread."""
     yield followups
-    for sent, unsent in send_by_destination(to_send, read_timeout, late=_recorder.submit if hand_off else None):
+    for sent, unsent in send_by_destination(
+        to_send, read_timeout, late=_recorder.submit if hand_off else None
+    ):
         yield record(sent, unsent)
 
 
@@ -121,7 +122,9 @@ class _Recorder:
             enqueue_followups(record(sent, [one for _, left in outcomes for one in left]))
         except Exception:
             # The leases expire and the sweeper sends the messages again.
-            logger.exception("recording the deliveries of %s failed", [prepared.outgoing.pk for prepared, _ in sent])
+            logger.exception(
+                "recording the deliveries of %s failed", [prepared.outgoing.pk for prepared, _ in sent]
+            )
         finally:
             if self._waiting.empty():
                 connection.close()

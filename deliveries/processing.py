@@ -149,16 +149,12 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
 
 # The statements of every chunk, as plain SQL (see core.db.model_sql). The messages are locked in one
 # order, so two chunks never deadlock.
-INCOMING_SQL = (
-    "SELECT * FROM {table} WHERE {id} IN ({ids}) AND {status} = '{received}' ORDER BY {created}, {id}{for_update}"
-)
+INCOMING_SQL = "SELECT * FROM {table} WHERE {id} IN ({ids}) AND {status} = '{received}' ORDER BY {created}, {id}{for_update}"
 INPUT_RECIPES_SQL = (
     "SELECT {table}.*, {inputs}.{input_id} AS for_input FROM {table} JOIN {inputs} "
     "ON {inputs}.{input_recipe} = {table}.{id} WHERE {inputs}.{input_id} IN ({ids})"
 )
-PROCESSED_SQL = (
-    "UPDATE {table} SET {status} = %s, {error} = %s, {lease_until} = NULL, {processed_at} = %s WHERE {id} IN ({ids})"
-)
+PROCESSED_SQL = "UPDATE {table} SET {status} = %s, {error} = %s, {lease_until} = NULL, {processed_at} = %s WHERE {id} IN ({ids})"
 DESTINATIONS_SQL = (
     "SELECT * FROM {table} WHERE {status} = '{active}' "
     "AND (({input} = %s AND {feed} = '{input_feed}') OR ({account} = %s AND {feed} = '{account_feed}'))"

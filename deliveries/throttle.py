@@ -108,6 +108,9 @@ _local_slots: dict[str, dict[str, float]] = defaultdict(dict)
 SLOW_REQUEST_SECONDS = 0.5
 # A healthy destination's slots turn over fast: a batch waits for one this long at most.
 SLOT_WAIT_SECONDS = 5.0
+# A slot is dated again at most this often (a round trip to Redis per request cost 6% of a batch's
+# CPU): its date is that of the request in flight, or up to this much earlier.
+RENEW_EVERY_SECONDS = 0.1
 # How often a waiter looks again for a slot that another process freed.
 SLOT_POLL_SECONDS = 0.025
 _slot_freed: dict[str, threading.Condition] = {}
@@ -156,9 +159,15 @@ class Slot:
 
     def __init__(self, destination_id: str, token: str) -> None:
         self.destination_id, self.token = destination_id, token
+        self.renewed_at = time.monotonic()
 
     def renew(self) -> None:
-        """Another request starts (or the batch waits for its rate): the slot counts as taken now."""
+        """Another request starts (or the batch waits for its rate): the slot counts as taken now
+        (unless it was dated less than RENEW_EVERY_SECONDS ago)."""
+        now = time.monotonic()
+        if now - self.renewed_at < RENEW_EVERY_SECONDS:
+            return
+        self.renewed_at = now
         if redis_client() is None:
             with _local_lock:
                 _local_slots[self.destination_id][self.token] = time.monotonic()
