@@ -281,7 +281,9 @@ def figures_delivery(
     }
 
     print("bench: figure 4 (the latency run with a 4th destination hanging 30 s)", flush=True)
-    with_hang = paced_run(world["isolated"])
+    profiler.targets["isolation"] = profiler.targets["delivery"]
+    with profiler("isolation"):
+        with_hang = paced_run(world["isolated"])
     results["isolation"] = {
         "with_hang": with_hang,
         "without_hang_p99_ms": paced["latency"]["p99_ms"],

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from deliveries.dispatcher import claim
+from deliveries.dispatcher import CHUNK, claim, run_forever
 from deliveries.models import IncomingMessage
 from inputs.models import Input
 from tests.pipeline_core.conftest import accept
@@ -44,3 +46,29 @@ def test_sync_messages_are_left_to_the_gateway(route):
     accept(input_)
 
     assert claim(10) == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_worker_claims_no_more_than_its_free_processing_threads_can_start(route, receiver):
+    """With one processing thread, a backlog is claimed a chunk at a time (a dispatcher that
+    claimed more would leave the rest waiting on its worker while others could process them)."""
+    input_, _ = route
+    for _ in range(3 * CHUNK):
+        accept(input_)
+    received = IncomingMessage.objects.filter(status=IncomingMessage.Status.RECEIVED)
+    stop = threading.Event()
+    dispatcher = threading.Thread(target=run_forever, args=(stop, 1))
+    most_claimed = 0
+    dispatcher.start()
+    try:
+        deadline = time.monotonic() + 60
+        while received.exists() and time.monotonic() < deadline:
+            most_claimed = max(most_claimed, received.filter(lease_until__isnull=False).count())
+            time.sleep(0.002)
+    finally:
+        stop.set()
+        dispatcher.join(60)
+
+    assert not received.exists()
+    assert 0 < most_claimed <= CHUNK
+    assert len(receiver.requests) == 3 * CHUNK
