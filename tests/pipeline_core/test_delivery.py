@@ -18,7 +18,7 @@ from deliveries import throttle
 from deliveries.claim import outgoing_claim, parked
 from deliveries.delivery import outgoing_deliver, outgoing_deliver_and_enqueue
 from deliveries.models import Certificate, OutgoingMessage
-from deliveries.processing import incoming_process
+from deliveries.processing import incoming_process, incoming_process_and_deliver
 from deliveries.queue import enqueue_deliver
 from deliveries.send import HAND_OFF_SECONDS
 from deliveries.throttle import SLOW_REQUEST_SECONDS, in_flight, request_slot, slow
@@ -343,6 +343,34 @@ def test_a_destination_whose_requests_hang_has_its_messages_parked_without_an_at
     )
     assert not waiting.attempts.exists()
     assert slow(destination_ids=[destination.pk]) == set()
+
+
+def test_processing_parks_the_message_for_a_destination_whose_requests_hang_and_sends_the_others(
+    account_a, route, receiver, settings
+):
+    input_, hanging = route
+    healthy = DestinationFactory(
+        account=account_a, input=input_, endpoint_url=receiver.url + "ok", rate_limit=None
+    )
+    settings.DESTINATION_MAX_IN_FLIGHT = 1
+    incoming = accept(input_)
+
+    with request_slot(destination_id=hanging.pk):  # a request in flight elsewhere, for long
+        time.sleep(SLOW_REQUEST_SECONDS)
+        incoming_process_and_deliver(incoming_ids=[incoming.pk])
+
+    parked_one = OutgoingMessage.objects.get(incoming=incoming, destination=hanging)
+    sent_one = OutgoingMessage.objects.get(incoming=incoming, destination=healthy)
+    assert (parked_one.status, parked_one.attempt_count, parked_one.lease_until, parked_one.enqueued_at) == (
+        "pending",
+        0,
+        None,
+        None,
+    )
+    assert not parked_one.attempts.exists()
+    assert sent_one.status == "succeeded"
+    assert [request.path for request in receiver.requests] == ["/ok"]
+    assert parked(destination_ids={hanging.pk}) == [parked_one.pk]  # woken when a slot frees
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
