@@ -1,5 +1,5 @@
-"""Turning a committed incoming message into outgoing messages and delivering them (the
-``process_batch`` task's body)."""
+"""Turning a committed incoming message into outgoing messages and delivering them (what a
+dispatcher's processing thread does with a chunk, see ``deliveries.dispatcher``)."""
 
 from __future__ import annotations
 
@@ -211,7 +211,7 @@ def incoming_process(*, incoming_ids: list[str]) -> list[str]:
     return [message.pk for message in processed.outgoing]
 
 
-# A process task makes up to this many batches' worth of deliveries itself, with no broker hop in
+# A processing thread makes up to this many batches' worth of deliveries itself, with no broker hop in
 # between (its destinations at once, see deliveries.send); the rest go out as ``deliver`` tasks,
 # for any worker to take.
 INLINE_BATCHES = 8
