@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from core.db import db_value, model_sql
+from core.db import db_value, model_sql, placeholders
 from deliveries.models import IncomingMessage, OutgoingMessage
 from destinations.models import Destination
 
@@ -103,11 +103,20 @@ def release(outgoings: list[OutgoingMessage], **fields) -> None:
     )
 
 
-def give_back(outgoings: list[OutgoingMessage], **fields) -> None:
-    """Undo the claim of messages that were not sent (as if never claimed)."""
-    OutgoingMessage.objects.filter(pk__in=[outgoing.pk for outgoing in outgoings]).update(
-        lease_until=None, attempt_count=F("attempt_count") - 1, **fields
-    )
+# ``give_back``'s statement, run for every batch with messages not sent; ``{park}`` is empty or
+# clears ``enqueued_at``.
+GIVE_BACK_SQL = "UPDATE {table} SET {lease_until} = NULL, {attempt_count} = {attempt_count} - 1{park} WHERE {id} IN ({ids})"
+
+
+def give_back(outgoings: list[OutgoingMessage], *, park: bool = False) -> None:
+    """Undo the claim of messages that were not sent (as if never claimed); with ``park``, they
+    also wait for a free in-flight slot (not enqueued) rather than for their deliver task."""
+    if not outgoings:
+        return
+    park_sql = f", {connection.ops.quote_name('enqueued_at')} = NULL" if park else ""
+    sql = model_sql(OutgoingMessage, GIVE_BACK_SQL, park=park_sql, ids=placeholders(len(outgoings)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [outgoing.pk for outgoing in outgoings])
 
 
 def fifo_head(*, destination_id: str) -> str | None:

@@ -54,7 +54,7 @@ def prepare(
             if destination_id in hanging:
                 # Its requests hang: park its messages (not enqueued) until one of them finishes,
                 # and make no attempt.
-                give_back(group, enqueued_at=None)
+                give_back(group, park=True)
                 followups.update((outgoing.pk, Next(parked_for=destination_id)) for outgoing in group)
                 continue
             for outgoing in group:

@@ -162,7 +162,7 @@ def record(sent: list[tuple[Prepared, http_client.Outcome]], unsent: list[Prepar
         later = [prepared for prepared in unsent if prepared.retry_in is not None]
         parked = [prepared for prepared in unsent if prepared.retry_in is None]
         give_back([prepared.outgoing for prepared in later])
-        give_back([prepared.outgoing for prepared in parked], enqueued_at=None)
+        give_back([prepared.outgoing for prepared in parked], park=True)
         followups.update((prepared.outgoing.pk, Next(retry_in=prepared.retry_in)) for prepared in later)
         followups.update(
             (prepared.outgoing.pk, Next(parked_for=prepared.outgoing.destination_id)) for prepared in parked

@@ -18,9 +18,7 @@ from core.events import event_matches
 from deliveries.claim import fifo_head, give_back
 from deliveries.delivery import deliver_prepared, prepare
 from deliveries.models import IncomingMessage, OutgoingMessage
-from deliveries.outcome import Next
 from deliveries.queue import enqueue_deliver
-from deliveries.throttle import slow
 from destinations.models import Destination
 from inputs.models import Input
 from recipes.hooks import Message, run_recipe
@@ -60,9 +58,6 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     With ``lease_until``, the messages for destinations without FIFO order are born claimed
     (leased until then, attempt 1 counted, as ``deliveries.claim.outgoing_claim`` would): the
     caller delivers them with no claim to make, and the sweeper once the lease has expired.
-    Those for a destination whose requests hang (``deliveries.throttle.slow``) are born parked
-    instead (not enqueued, as ``deliveries.delivery.prepare`` would park them), until one of its
-    deliveries finishes.
 
     ``FOR UPDATE`` waits, rather than skipping locked rows: a dispatcher's pass may hold a lock on
     a message it had already dispatched for a moment, and skipping would leave that message
@@ -83,14 +78,11 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     )
     recipe_of = _input_recipes({incoming.input_id for incoming in incomings})
     destinations_of: dict[str, list[Destination]] = {}
-    hanging: set[str] = set()
     outgoing: list[OutgoingMessage] = []
     finished: dict[tuple[str, str], list[str]] = defaultdict(list)
     for incoming in incomings:
         if incoming.input_id not in destinations_of:  # before the recipe: see ``fifo`` below
             destinations_of[incoming.input_id] = _destinations_of(incoming)
-            if lease_until:
-                hanging |= slow(destination_ids=[d.pk for d in destinations_of[incoming.input_id]])
         message = _message_of(incoming)
         recipe = recipe_of.get(incoming.input_id)
         if recipe is not None and recipe.recipe_published:
@@ -125,16 +117,14 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
             destinations = own[:1] + [d for d in destinations if d.feed == Destination.Feed.ACCOUNT]
         for destination in destinations:
             born_claimed = lease_until and destination.delivery_order != Destination.DeliveryOrder.FIFO
-            born_parked = born_claimed and destination.pk in hanging
             outgoing.append(
                 OutgoingMessage(
                     account_id=incoming.account_id,
                     incoming=incoming,
                     destination=destination,
                     received_at=incoming.created,
-                    lease_until=lease_until if born_claimed and not born_parked else None,
-                    attempt_count=1 if born_claimed and not born_parked else 0,
-                    enqueued_at=None if born_parked else timezone.now(),
+                    lease_until=lease_until if born_claimed else None,
+                    attempt_count=1 if born_claimed else 0,
                 )
             )
         finished[(IncomingMessage.Status.PROCESSED, "")].append(incoming.pk)
@@ -230,7 +220,6 @@ def incoming_process_and_deliver(*, incoming_ids: list[str]) -> None:
     with transaction.atomic():
         processed = _process(incoming_ids, lease_until=lease_until)
         claimed = [message for message in processed.outgoing if message.lease_until]
-        parked = [message for message in processed.outgoing if message.enqueued_at is None]
         if len(claimed) > inline:
             give_back(claimed[inline:])
             enqueue_deliver([message.pk for message in claimed[inline:]])
@@ -238,6 +227,5 @@ def incoming_process_and_deliver(*, incoming_ids: list[str]) -> None:
             head for destination_id in processed.fifo if (head := fifo_head(destination_id=destination_id))
         ]
         to_send, followups = prepare(outgoing_ids=heads, claimed=claimed[:inline])
-        followups.update((message.pk, Next(parked_for=message.destination_id)) for message in parked)
         processed.count()
     deliver_prepared(to_send, followups, hand_off=True)

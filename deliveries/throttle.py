@@ -170,7 +170,7 @@ class Slot:
         self.renewed_at = now
         if redis_client() is None:
             with _local_lock:
-                _local_slots[self.destination_id][self.token] = time.monotonic()
+                _local_slots[self.destination_id][self.token] = now
         else:
             key, args = f"in-flight:{self.destination_id}", [self.token, settings.DELIVERY_LEASE_SECONDS]
             _script(_RENEW_SLOT)(keys=[key], args=args)
