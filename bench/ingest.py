@@ -10,7 +10,7 @@ import subprocess
 import time
 
 from bench import load
-from bench.stack import ROOT, body
+from bench.stack import ROOT, body, cpu_seconds, machine_cpu_seconds
 
 USE_WRK = bool(shutil.which("wrk"))
 
@@ -53,6 +53,25 @@ def load_for(url: str, payload: bytes, connections: int, seconds: float, use_wrk
     return {**load.fixed_duration(url, payload, connections=connections, seconds=seconds), "tool": "python"}
 
 
+def measured_load(
+    url: str, payload: bytes, connections: int, seconds: float, use_wrk: bool, web: list[int]
+) -> dict:
+    """``load_for``, with the CPU time per answered request of the web server's workers, of the
+    load generator (this process, or wrk) and of the whole machine."""
+    parts = {
+        "web": lambda: cpu_seconds(web),
+        "load": lambda: cpu_seconds([os.getpid()]),
+        "machine": machine_cpu_seconds,
+    }
+    before = {name: used() for name, used in parts.items()}
+    measured = load_for(url, payload, connections, seconds, use_wrk)
+    answered = max(measured["requests"], 1)
+    measured["cpu_ms_per_request"] = {
+        name: round((used() - before[name]) * 1000 / answered, 3) for name, used in parts.items()
+    }
+    return measured
+
+
 def figure_ingest(args, base: str, input, profiler, *, use_wrk: bool) -> dict:
     from deliveries.models import IncomingMessage
 
@@ -60,14 +79,15 @@ def figure_ingest(args, base: str, input, profiler, *, use_wrk: bool) -> dict:
     trivial = f"{base}/bench/trivial"
     payload = body(0, "bench.ingest")
     rows = IncomingMessage.objects.filter(input=input)
+    web = profiler.targets["ingest"]
     figure = {}
     for connections in args.connections:
         load_for(trivial, payload, connections, args.warmup, use_wrk)
-        reference = load_for(trivial, payload, connections, args.ingest_seconds, use_wrk)
+        reference = measured_load(trivial, payload, connections, args.ingest_seconds, use_wrk, web)
         load_for(gateway, payload, connections, args.warmup, use_wrk)
         before = rows.count()
         with profiler("ingest" if connections == max(args.connections) else None):
-            measured = load_for(gateway, payload, connections, args.ingest_seconds, use_wrk)
+            measured = measured_load(gateway, payload, connections, args.ingest_seconds, use_wrk, web)
         time.sleep(1.0)  # requests wrk abandoned at its deadline may still commit
         stored = rows.count() - before
         figure[str(connections)] = {

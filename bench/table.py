@@ -97,6 +97,21 @@ def table(results: dict) -> str:
                 "all stored" if f["all_accepted_stored"] else "LOST",
             )
         )
+        cpu = {name: r.get("cpu_ms_per_request", {}) for name, r in (("gateway", g), ("trivial", t))}
+        rows.append(
+            (
+                f"  5 CPU per request ({connections}): web, load generator, whole machine",
+                " / ".join(f"{cpu['gateway'].get(part, 0):.2f}" for part in ("web", "load", "machine"))
+                + " ms",
+                "trivial view "
+                + " / ".join(f"{cpu['trivial'].get(part, 0):.2f}" for part in ("web", "load", "machine"))
+                + " ms",
+                "",
+                "",
+                "",
+                "",
+            )
+        )
     embedded = results.get("embedded")
     if embedded:
         e = embedded.get("burst")

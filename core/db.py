@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 
 from core.errors import Conflict
 
@@ -29,8 +29,9 @@ def save_unique(instance: models.Model, *, field: str, message: str) -> models.M
 
 def row_params(instance: models.Model) -> list:
     """The INSERT parameters of ``instance``: every concrete column, in insert_sql's order."""
+    wrapper = connections[DEFAULT_DB_ALIAS]  # the thread's own: each attribute of the proxy is a lookup
     return [
-        field.get_db_prep_save(getattr(instance, field.attname), connection)
+        field.get_db_prep_save(getattr(instance, field.attname), wrapper)
         for field in instance._meta.concrete_fields
     ]
 

@@ -10,14 +10,19 @@ There is no writer thread and no delay: the first caller that finds nobody writi
 leader, takes every row waiting (its own included), writes them on its own database connection
 and wakes their callers; rows arriving meanwhile wait for the next leader. A lone caller therefore
 writes its row at once, exactly as a plain INSERT would. A caller inside a transaction writes its
-row in that transaction (nobody else's rows may commit or roll back with it)."""
+row in that transaction (nobody else's rows may commit or roll back with it).
+
+A leader's connection is not health-checked: Django's check (CONN_HEALTH_CHECKS) costs a round trip
+(SELECT 1) before each request's first query, and a gateway request has only this one. A connection
+found broken instead is replaced and the group written again, skipping rows the lost commit may
+have written (their ids were made by the caller, so writing them again is idempotent)."""
 
 from __future__ import annotations
 
 import threading
 from functools import cache
 
-from django.db import DatabaseError, connection, models
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, models
 
 from core.db import insert_sql, row_params
 
@@ -74,7 +79,7 @@ class GroupCommit:
     def _lead(self, group: list[_Row]) -> None:
         try:
             try:
-                self._execute(group)
+                self._write(group)
             except DatabaseError:
                 if len(group) == 1:
                     raise
@@ -94,9 +99,19 @@ class GroupCommit:
                 self.leading = False
                 self.changed.notify_all()
 
-    def _execute(self, rows: list[_Row]) -> None:
+    def _write(self, rows: list[_Row]) -> None:
+        connection.health_check_done = True
+        try:
+            self._execute(rows)
+        except (InterfaceError, OperationalError):
+            if connection.connection is not None and connection.is_usable():
+                raise
+            connection.close()
+            self._execute(rows, skip_conflicts=True)
+
+    def _execute(self, rows: list[_Row], skip_conflicts: bool = False) -> None:
         with connection.cursor() as cursor:
-            cursor.executemany(insert_sql(self.model), [row.params for row in rows])
+            cursor.executemany(insert_sql(self.model, skip_conflicts), [row.params for row in rows])
 
 
 @cache

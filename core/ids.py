@@ -1,10 +1,14 @@
-"""Prefixed identifiers: a two-letter prefix plus 32 lowercase hex characters (``AC3f2a...``)."""
+"""Prefixed identifiers: a two-letter prefix plus 32 lowercase hex characters (``AC3f2a...``):
+the creation time in milliseconds (12 hex) then 80 random bits, so that rows are appended to the
+end of their primary key's index (like UUIDv7) rather than scattered through it, and ids cost no
+``uuid`` object (5% of the gateway's CPU)."""
 
 from __future__ import annotations
 
 import functools
+import os
 import re
-import uuid
+import time
 
 from django.db import models
 
@@ -13,7 +17,7 @@ ID_PATTERN = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex}"
+    return f"{prefix}{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
 class PrefixedIdField(models.CharField):

@@ -1,7 +1,7 @@
-"""The gateway's routes, included first at the root: resolving a webhook's URL past the ~60 API
-routes was about a fifth of a gateway request's CPU. They shadow no API route: a static gateway
-path is ``v1/<name>/IN<32 hex>`` and no two-segment API path takes an input id; no API path starts
-with an input id."""
+"""The gateway's routes: inputs.middleware answers them before the middleware made for browsers and
+the API, and before the ~60 API routes are tried (included at the root too, for ``reverse``). They
+shadow no API route: a static gateway path is ``v1/<name>/IN<32 hex>`` and no two-segment API path
+takes an input id; no API path starts with an input id."""
 
 from __future__ import annotations
 

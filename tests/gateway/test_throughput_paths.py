@@ -104,6 +104,29 @@ def test_rows_queued_behind_a_commit_go_in_together_and_a_bad_row_fails_alone(ma
     assert stored == {results["first"].pk, results["good"].pk}
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_webhook_arriving_on_a_connection_the_database_closed_is_stored_and_answered(make_input, settings):
+    """The gateway skips Django's per-request health check; group commit replaces a broken
+    connection itself and writes the row again. (The input is cached: the INSERT is the request's
+    only query.)"""
+    settings.GATEWAY_INPUT_CACHE_SECONDS = 60
+    input = make_input()
+    client = Client()
+    assert client.post(gateway_url(input), b"{}", content_type="application/json").status_code == 200
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    finally:
+        other.close()
+
+    response = client.post(gateway_url(input), b'{"after": 1}', content_type="application/json")
+
+    assert response.status_code == 200
+    assert IncomingMessage.objects.filter(pk=response.json()["id"], body=b'{"after": 1}').exists()
+    assert IncomingMessage.objects.filter(input=input).count() == 2
+
+
 def test_a_busy_input_takes_its_rate_limit_tokens_in_leases(client, make_input, settings):
     settings.INGEST_RATE_LIMIT_PER_SECOND = 640  # leases of 10 tokens
     input = make_input()
