@@ -57,10 +57,11 @@ def measured_load(
     url: str, payload: bytes, connections: int, seconds: float, use_wrk: bool, web: list[int]
 ) -> dict:
     """``load_for``, with the CPU time per answered request of the web server's workers, of the
-    load generator (this process, or wrk) and of the whole machine."""
+    load generator (this process's threads, or wrk: a child it waited for) and of the whole
+    machine."""
     parts = {
         "web": lambda: cpu_seconds(web),
-        "load": lambda: cpu_seconds([os.getpid()]),
+        "load": lambda: sum(os.times()[:4]),
         "machine": machine_cpu_seconds,
     }
     before = {name: used() for name, used in parts.items()}

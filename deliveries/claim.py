@@ -144,15 +144,16 @@ PARKED_SQL = (
 )
 
 
-def parked(*, destination_ids: set[str]) -> list[str]:
-    """The oldest due messages of each of these destinations waiting for a free in-flight slot
-    (not enqueued), a batch of each, locked until the caller's transaction ends (``SKIP LOCKED``:
-    two deliveries finishing at once wake different messages, and never wait on each other)."""
+def parked(*, wake: dict[str, int]) -> list[str]:
+    """The oldest due messages waiting for a free in-flight slot (not enqueued) of each destination
+    ``wake`` names, as many as it says (a batch at most), locked until the caller's transaction
+    ends (``SKIP LOCKED``: two deliveries finishing at once wake different messages, and never
+    wait on each other)."""
     sql = model_sql(OutgoingMessage, PARKED_SQL, pending=OutgoingMessage.Status.PENDING)
     now = db_value(OutgoingMessage, "next_attempt_at", timezone.now())
     woken: list[str] = []
     with connection.cursor() as cursor:
-        for destination_id in sorted(destination_ids):
-            cursor.execute(sql, [destination_id, now, now, settings.DELIVERY_BATCH_SIZE])
+        for destination_id, count in sorted(wake.items()):
+            cursor.execute(sql, [destination_id, now, now, min(count, settings.DELIVERY_BATCH_SIZE)])
             woken += [outgoing_id for (outgoing_id,) in cursor.fetchall()]
     return woken

@@ -167,11 +167,13 @@ def deliver_prepared(
 
 def enqueue_followups(followups: dict[str, Next]) -> None:
     """Send what comes next after a batch's deliveries: retries, the next FIFO messages, and
-    parked messages a finished delivery frees a slot for."""
+    parked messages a finished delivery frees a slot for: a batch after an answer, one message
+    after a delivery that got none (a destination whose requests hang is probed, one message per
+    slot freed, rather than handed batches it would park again, attempts and all)."""
     retries: dict[float, list[str]] = defaultdict(list)
     busy: list[str] = []
     woken: list[str] = []
-    finished_for: set[str] = set()
+    wake: dict[str, int] = defaultdict(int)  # destination -> parked messages to wake
     parked_for: set[str] = set()
     for outgoing_id, following in followups.items():
         if following.retry_in is not None:
@@ -181,7 +183,7 @@ def enqueue_followups(followups: dict[str, Next]) -> None:
         if following.then_deliver:
             woken.append(following.then_deliver)
         if following.finished_for:
-            finished_for.add(following.finished_for)
+            wake[following.finished_for] += 1 if following.unanswered else settings.DELIVERY_BATCH_SIZE
         if following.parked_for:
             parked_for.add(following.parked_for)
     for delay, retried in retries.items():
@@ -190,12 +192,10 @@ def enqueue_followups(followups: dict[str, Next]) -> None:
     enqueue_deliver(busy, countdown=BUSY_RETRY_SECONDS, mark=False)
     # A delivery finishing while we parked may have looked for parked messages before ours were
     # committed: with a slot free now, nobody else would wake them.
-    flying = in_flight(destination_ids=parked_for - finished_for)
-    parked_for = {
-        destination_id
-        for destination_id in parked_for - finished_for
-        if flying[destination_id] < settings.DESTINATION_MAX_IN_FLIGHT
-    }
+    flying = in_flight(destination_ids=parked_for - wake.keys())
+    for destination_id in parked_for - wake.keys():
+        if flying[destination_id] < settings.DESTINATION_MAX_IN_FLIGHT:
+            wake[destination_id] = settings.DELIVERY_BATCH_SIZE
     with transaction.atomic():
-        woken += parked(destination_ids=finished_for | parked_for)
+        woken += parked(wake=wake)
         enqueue_deliver(list(dict.fromkeys(woken)))

@@ -33,7 +33,8 @@ class Next:
     retry_in: float | None = None  # seconds until this message is due again
     then_deliver: str | None = None  # the next FIFO message of the same destination
     parked_for: str | None = None  # waits for a free in-flight slot of this destination
-    finished_for: str | None = None  # a delivery to this destination finished: wake a parked one
+    finished_for: str | None = None  # a delivery to this destination finished: wake parked ones
+    unanswered: bool = False  # that delivery got no answer (timeout, no connection): wake one, a probe
     busy: bool = False  # its row was locked by another transaction: try again, leaving the row be
 
 
@@ -152,8 +153,9 @@ def record(sent: list[tuple[Prepared, http_client.Outcome]], unsent: list[Prepar
             retry_in=retry_in[outgoing.pk],
             then_deliver=None if retry_in[outgoing.pk] is not None else next_fifo(outgoing),
             finished_for=outgoing.destination_id,
+            unanswered=outcome.status is None,
         )
-        for outgoing in (prepared.outgoing for prepared, _ in sent)
+        for outgoing, outcome in ((prepared.outgoing, outcome) for prepared, outcome in sent)
     }
     if unsent:
         Attempt.objects.filter(pk__in=[prepared.attempt.pk for prepared in unsent]).delete()

@@ -16,8 +16,9 @@ from standardwebhooks.webhooks import Webhook
 
 from deliveries import throttle
 from deliveries.claim import outgoing_claim, parked
-from deliveries.delivery import outgoing_deliver, outgoing_deliver_and_enqueue
+from deliveries.delivery import enqueue_followups, outgoing_deliver, outgoing_deliver_and_enqueue
 from deliveries.models import Certificate, OutgoingMessage
+from deliveries.outcome import Next
 from deliveries.processing import incoming_process, incoming_process_and_deliver
 from deliveries.queue import enqueue_deliver
 from deliveries.send import HAND_OFF_SECONDS
@@ -304,7 +305,7 @@ def test_a_destination_at_its_in_flight_cap_parks_the_next_until_a_delivery_fini
     waiting.refresh_from_db()
     assert (waiting.attempt_count, waiting.lease_until, waiting.enqueued_at) == (0, None, None)
     assert not waiting.attempts.exists()
-    assert parked(destination_ids={destination.pk}) == [waiting.pk]
+    assert parked(wake={destination.pk: 2}) == [waiting.pk]
 
     with django_capture_on_commit_callbacks() as callbacks:
         outgoing_deliver_and_enqueue(outgoing_ids=[finishing.pk])
@@ -314,6 +315,22 @@ def test_a_destination_at_its_in_flight_cap_parks_the_next_until_a_delivery_fini
     assert waiting.enqueued_at is not None  # woken: its deliver task is sent on commit
     assert len(callbacks) == 1
     assert in_flight(destination_ids=[destination.pk]) == {destination.pk: 0}
+
+
+def test_a_delivery_left_unanswered_wakes_one_parked_message_and_an_answered_one_a_batch(route):
+    input_, destination = route
+    waiting = [outgoing_for(input_) for _ in range(4)]
+    OutgoingMessage.objects.filter(pk__in=[outgoing.pk for outgoing in waiting]).update(
+        enqueued_at=None, lease_until=None, next_attempt_at=timezone.now()
+    )
+    woken = OutgoingMessage.objects.filter(destination=destination, enqueued_at__isnull=False)
+
+    # A request to it timed out: one message is sent to probe it, not a batch that would wait too.
+    enqueue_followups({"OMtimedout": Next(retry_in=60, finished_for=destination.pk, unanswered=True)})
+    assert list(woken.values_list("pk", flat=True)) == [waiting[0].pk]
+
+    enqueue_followups({"OManswered": Next(finished_for=destination.pk)})
+    assert woken.count() == 4
 
 
 def test_a_destination_whose_requests_hang_has_its_messages_parked_without_an_attempt(
@@ -370,7 +387,7 @@ def test_processing_parks_the_message_for_a_destination_whose_requests_hang_and_
     assert not parked_one.attempts.exists()
     assert sent_one.status == "succeeded"
     assert [request.path for request in receiver.requests] == ["/ok"]
-    assert parked(destination_ids={hanging.pk}) == [parked_one.pk]  # woken when a slot frees
+    assert parked(wake={hanging.pk: 1}) == [parked_one.pk]  # woken when a slot frees
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
