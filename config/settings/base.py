@@ -86,6 +86,10 @@ def database(url: str) -> dict:
     config = env.db_url_config(url)
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        # Parameters sent apart from the statement (the extended protocol), not quoted into its
+        # text by Python: quoting them was 8% of the workers' CPU (rollup upserts, attempt rows).
+        config.setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # The embedded default serves gunicorn threads and Celery workers in several processes at
         # once. WAL lets readers run beside the one writer; every transaction takes the write lock
