@@ -60,11 +60,10 @@ def table(results: dict) -> str:
                 )
             )
         for name, run in (("2", burst), ("3", paced)):
-            cpu = run.get("cpu_ms_per_message", {})
             rows.append(
                 (
                     f"  {name} CPU per message: workers, web, whole machine",
-                    " / ".join(f"{cpu.get(part, 0):.1f}" for part in ("workers", "web", "machine")) + " ms",
+                    cpu_cell(run.get("cpu_ms_per_message", {}), ("workers", "web", "machine"), 1),
                     "",
                     "",
                     "",
@@ -97,15 +96,12 @@ def table(results: dict) -> str:
                 "all stored" if f["all_accepted_stored"] else "LOST",
             )
         )
-        cpu = {name: r.get("cpu_ms_per_request", {}) for name, r in (("gateway", g), ("trivial", t))}
+        parts = ("web", "load", "machine")
         rows.append(
             (
                 f"  5 CPU per request ({connections}): web, load generator, whole machine",
-                " / ".join(f"{cpu['gateway'].get(part, 0):.2f}" for part in ("web", "load", "machine"))
-                + " ms",
-                "trivial view "
-                + " / ".join(f"{cpu['trivial'].get(part, 0):.2f}" for part in ("web", "load", "machine"))
-                + " ms",
+                cpu_cell(g.get("cpu_ms_per_request", {}), parts, 2),
+                "trivial view " + cpu_cell(t.get("cpu_ms_per_request", {}), parts, 2),
                 "",
                 "",
                 "",
@@ -182,6 +178,11 @@ def table(results: dict) -> str:
     ]
     lines.insert(1, "-+-".join("-" * width for width in widths))
     return "\n".join(lines)
+
+
+def cpu_cell(cpu: dict[str, float], parts: tuple[str, ...], digits: int) -> str:
+    """CPU milliseconds of each part, ``a / b / c ms``."""
+    return " / ".join(f"{cpu.get(part, 0):.{digits}f}" for part in parts) + " ms"
 
 
 def yes(met: bool) -> str:

@@ -192,8 +192,9 @@ def enqueue_followups(followups: dict[str, Next]) -> None:
     enqueue_deliver(busy, countdown=BUSY_RETRY_SECONDS, mark=False)
     # A delivery finishing while we parked may have looked for parked messages before ours were
     # committed: with a slot free now, nobody else would wake them.
-    flying = in_flight(destination_ids=parked_for - wake.keys())
-    for destination_id in parked_for - wake.keys():
+    not_woken = parked_for - wake.keys()
+    flying = in_flight(destination_ids=not_woken)
+    for destination_id in not_woken:
         if flying[destination_id] < settings.DESTINATION_MAX_IN_FLIGHT:
             wake[destination_id] = settings.DELIVERY_BATCH_SIZE
     with transaction.atomic():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inputs.models import Input
+from tests.conftest import error_code
 from tests.gateway.conftest import gateway_url, only_message
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +86,16 @@ def test_an_ipv6_source_address_is_stored(client, make_input):
     client.post(gateway_url(input), REMOTE_ADDR="2001:db8::1")
 
     assert only_message(input).source_ip == "2001:db8::1"
+
+
+def test_a_host_not_allowed_is_400_and_stores_nothing(client, make_input):
+    """The gateway skips the browser/API middleware, not ALLOWED_HOSTS."""
+    input = make_input()
+
+    response = client.post(
+        gateway_url(input), b"{}", content_type="application/json", HTTP_HOST="evil.example"
+    )
+
+    assert response.status_code == 400
+    assert error_code(response) == "bad_request"
+    assert not input.incoming_messages.exists()
