@@ -48,10 +48,12 @@ class GroupCommit:
         self.leading = False
         self.changed = threading.Condition()
 
-    def insert(self, instance: models.Model) -> None:
+    def insert(self, instance: models.Model) -> bool:
         """INSERT ``instance`` (every column, values adapted by their fields as the ORM does);
-        committed when this returns, unless the caller is inside a transaction."""
+        committed when this returns, unless the caller is inside a transaction. True when this
+        caller wrote and committed the group its row went in (one caller per commit)."""
         row = _Row(row_params(instance))
+        group = []
         if connection.in_atomic_block:
             self._execute([row])
         else:
@@ -61,6 +63,7 @@ class GroupCommit:
         instance._state.adding, instance._state.db = False, connection.alias
         if row.error is not None:
             raise row.error
+        return bool(group)
 
     def _wait_for_commit_or_lead(self, row: _Row) -> list[_Row]:
         """Queue ``row``; return once another leader wrote it (``[]``), or with the group this

@@ -16,6 +16,7 @@ from deliveries.delivery import outgoing_deliver_and_enqueue
 from deliveries.models import Attempt, IncomingMessage, OutgoingMessage
 from deliveries.processing import incoming_process
 from deliveries.queue import enqueue_deliver
+from deliveries.wake import wake
 from destinations.models import Destination
 from inputs.models import Input
 from reporting.rollups import traffic_count
@@ -66,7 +67,8 @@ def incoming_accept(
         processed_at=None if received else now,
     )
     if received:
-        group_commit(IncomingMessage).insert(incoming)  # counted by processing
+        if group_commit(IncomingMessage).insert(incoming):  # counted by processing
+            wake()  # once per commit
         return incoming
     with transaction.atomic():  # only logged: counted now
         group_commit(IncomingMessage).insert(incoming)
@@ -112,6 +114,7 @@ def incoming_reprocess(*, incomings: list[IncomingMessage]) -> list[IncomingMess
         status=IncomingMessage.Status.RECEIVED, error="", lease_until=None, processed_at=None
     )
     traffic_count(incoming=incomings, sign=-1)  # processing counts them again
+    transaction.on_commit(wake)
     return list(IncomingMessage.objects.filter(pk__in=ids).order_by("created", "pk"))
 
 

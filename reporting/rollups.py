@@ -2,13 +2,14 @@
 
 Each pipeline step that changes what the reports count calls ``traffic_count`` once, in the
 transaction that records the change, so the rollups never disagree with the messages: the counts
-of a batch are summed here per row (a minute row and an hour row per key), then written with one
-upsert statement executed for every row (``executemany``), in one order so that concurrent
-transactions lock rows in the same order. The SQL (``INSERT ... ON CONFLICT ... DO UPDATE``)
-is the same on PostgreSQL and SQLite."""
+of a batch are summed here per row (a minute row and an hour row per key), then written in one
+order, so that concurrent transactions lock rows in the same order, by one upsert (``INSERT ...
+ON CONFLICT ... DO UPDATE``): on PostgreSQL one statement for all the rows (a JSON array),
+on SQLite the statement executed for each row."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from bisect import bisect_left
@@ -54,13 +55,19 @@ def latency_column(elapsed_ms: int) -> str:
 def _upsert_sql() -> str:
     quote = connection.ops.quote_name
     table = quote(Traffic._meta.db_table)
-    columns = [*KEY_COLUMNS, *COUNTS]
-    return "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO UPDATE SET {}".format(  # noqa: S608 (names from the model)
+    columns = ", ".join(quote(column) for column in (*KEY_COLUMNS, *COUNTS))
+    if connection.vendor == "postgresql":
+        # Every row in one parameter (a JSON array of rows): one statement whatever their number,
+        # prepared once by the server and short enough for psycopg's cache of converted queries.
+        rows = f"SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s)"  # noqa: S608 (names from the model)
+    else:
+        rows = "VALUES ({})".format(", ".join(["%s"] * (len(KEY_COLUMNS) + len(COUNTS))))
+    return "INSERT INTO {} AS t ({}) {} ON CONFLICT ({}) DO UPDATE SET {}".format(
         table,
-        ", ".join(quote(column) for column in columns),
-        ", ".join(["%s"] * len(columns)),
+        columns,
+        rows,
         ", ".join(quote(column) for column in KEY_COLUMNS),
-        ", ".join(f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in COUNTS),
+        ", ".join(f"{quote(c)} = t.{quote(c)} + excluded.{quote(c)}" for c in COUNTS),
     )
 
 
@@ -83,20 +90,21 @@ class _Counts:
     def save(self) -> None:
         if not self.rows:
             return
-        period = Traffic._meta.get_field("period")
         stripe = _stripe()
-        params = [
-            [
-                *key[:2],
-                period.get_db_prep_save(key[2], connection),
-                *key[3:],
-                stripe,
-                *(row[c] for c in COUNTS),
-            ]
-            for key, row in sorted(self.rows.items())
-        ]
+        rows = [(*key, stripe, *(row[c] for c in COUNTS)) for key, row in sorted(self.rows.items())]
         with connection.cursor() as cursor:
-            cursor.executemany(_upsert_sql(), params)
+            if connection.vendor == "postgresql":
+                columns = (*KEY_COLUMNS, *COUNTS)
+                batch = json.dumps(
+                    [dict(zip(columns, row, strict=True)) for row in rows], default=datetime.isoformat
+                )
+                cursor.execute(_upsert_sql(), [batch])
+            else:
+                period = Traffic._meta.get_field("period")
+                cursor.executemany(
+                    _upsert_sql(),
+                    [(*row[:2], period.get_db_prep_save(row[2], connection), *row[3:]) for row in rows],
+                )
 
 
 def _incoming_of(outgoings: list[OutgoingMessage]) -> dict[str, tuple[str, str]]:

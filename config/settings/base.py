@@ -231,10 +231,11 @@ CACHES = {
 PROCESSING_LEASE_SECONDS = env.int("PROCESSING_LEASE_SECONDS", default=60)
 DELIVERY_LEASE_SECONDS = env.int("DELIVERY_LEASE_SECONDS", default=90)
 SWEEP_AFTER_SECONDS = env.int("SWEEP_AFTER_SECONDS", default=30)
-# Every Celery worker runs the outbox dispatcher that claims committed incoming messages (polling
-# this often when idle) for its own pool of processing threads.
+# Every Celery worker runs the outbox dispatcher that claims committed incoming messages for its own
+# pool of processing threads, polling this often when idle: often on the embedded default, rarely
+# with Redis, where the gateway wakes the dispatchers as it commits (deliveries.wake).
 DISPATCHER_ENABLED = env.bool("DISPATCHER_ENABLED", default=True)
-DISPATCH_POLL_SECONDS = env.float("DISPATCH_POLL_SECONDS", default=0.02)
+DISPATCH_POLL_SECONDS = env.float("DISPATCH_POLL_SECONDS", default=1.0 if REDIS_URL else 0.02)
 PROCESSING_THREADS = env.int("PROCESSING_THREADS", default=4)
 # At most this many deliveries in flight per destination, cluster-wide: a hanging destination
 # holds at most this many worker threads. Keep it below the worker concurrency.
