@@ -21,6 +21,18 @@ def save_unique(instance: models.Model, *, field: str, message: str) -> models.M
     return instance
 
 
+def tune_session(sender, connection, **kwargs) -> None:
+    """Each new PostgreSQL connection's planner settings. ``random_page_cost`` 1.1 rather than 4
+    (the usual setting for data in memory or on SSDs): with the default, the dispatcher's claim of
+    the oldest unprocessed messages (``deliveries.dispatcher``) is a bitmap scan, which reads every
+    index entry the processed messages left behind, up to vacuum (0.6 ms per claim, its heap pages
+    each time, at 50 messages/s here); an index scan in order marks them dead as it passes them,
+    and the next claims skip them (0.02 ms)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET random_page_cost = 1.1")
+
+
 # The hot paths (ingest, delivery attempts) write rows with these instead of create/bulk_create/
 # bulk_update, whose query compilation per field and row costs more CPU than the database's work
 # (bulk_update's CASE per field and row most of all). Values are adapted by their fields exactly as
