@@ -35,7 +35,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.conf import settings
-from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
+from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer, init_mini_racer
 from py_mini_racer._exc import MiniRacerBaseException
 
 PRELUDE = (Path(__file__).parent / "prelude.js").read_text()
@@ -93,6 +93,11 @@ class RecipeError(Exception):
 # Isolates are created one at a time: two threads creating a process's first isolates at once
 # once aborted a worker inside V8 ("Check failed: !IsConfigurablePoolInitialized()").
 _creating = threading.Lock()
+# mini-racer's own flag, and V8's memory protection keys off: on a CPU that has them (PKU), V8 gives
+# its code pages a key that only the thread initializing V8, and the threads it starts later, may
+# write to; an isolate then used on any other thread (a Celery worker's threads, started before its
+# first recipe) died of a segmentation fault as it compiled.
+V8_FLAGS = ("--single-threaded", "--no-memory-protection-keys")
 
 
 class RecipeContext:
@@ -100,6 +105,7 @@ class RecipeContext:
 
     def __init__(self, *, source: str, type: str) -> None:
         with _creating:
+            init_mini_racer(flags=V8_FLAGS, ignore_duplicate_init=True)
             self.racer = MiniRacer()
         self.retired = False
         try:

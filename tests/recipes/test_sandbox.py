@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from urllib.parse import parse_qs
@@ -381,3 +383,43 @@ def test_threads_running_the_same_recipe_each_get_their_own_run():
 
     assert failures == []
     assert 1 <= len(contexts) <= 8
+
+
+# A fresh process whose first recipe runs on a thread it had started before (as a Celery worker's
+# threads are), then on several threads at once.
+FIRST_RUN_ON_A_THREAD = """
+import json, threading
+import django
+django.setup()
+from recipes.sandbox import Message, run
+
+message = Message(body=b'{"n": 1}', headers={}, method="POST", event_type="e", content_type="application/json", url="")
+results = []
+start = threading.Event()
+
+def work():
+    start.wait()
+    for _ in range(20):
+        outcome = run(source="message.setBody({n: message.getBody().n + 1});", type="input", message=message)
+        results.append(json.loads(outcome.message.body)["n"])
+
+threads = [threading.Thread(target=work) for _ in range(4)]
+for thread in threads:
+    thread.start()
+start.set()
+for thread in threads:
+    thread.join()
+print(len(results), set(results))
+"""
+
+
+def test_recipes_run_on_threads_started_before_the_first_one_without_crashing_the_process():
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_RUN_ON_A_THREAD],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert (result.returncode, result.stdout.strip()) == (0, "80 {2}"), result.stderr[-2000:]
