@@ -135,25 +135,27 @@ def next_fifo(outgoing: OutgoingMessage) -> str | None:
     return fifo_head(destination_id=outgoing.destination_id)
 
 
-# The query of ``parked``, run for every destination a batch delivered to; ``pending`` is a
+# The statement of ``parked``, run for every destination a batch delivered to; ``pending`` is a
 # literal so that the planner can use the partial index of pending messages.
 PARKED_SQL = (
+    "UPDATE {table} SET {enqueued_at} = %s WHERE {id} IN ("
     "SELECT {id} FROM {table} WHERE {destination} = %s AND {status} = '{pending}' "
     "AND {enqueued_at} IS NULL AND {next_attempt_at} <= %s AND ({lease_until} IS NULL OR {lease_until} < %s) "
-    "ORDER BY {received_at}, {id} LIMIT %s{skip_locked}"
+    "ORDER BY {received_at}, {id} LIMIT %s{skip_locked}) RETURNING {id}, {received_at}"
 )
 
 
 def parked(*, wake: dict[str, int]) -> list[str]:
-    """The oldest due messages waiting for a free in-flight slot (not enqueued) of each destination
-    ``wake`` names, as many as it says (a batch at most), locked until the caller's transaction
-    ends (``SKIP LOCKED``: two deliveries finishing at once wake different messages, and never
-    wait on each other)."""
+    """Take the oldest due messages waiting for a free in-flight slot (not enqueued) of each
+    destination ``wake`` names, as many as it says (a batch at most): marked enqueued now, one
+    statement per destination (no transaction around them; ``SKIP LOCKED``: two deliveries
+    finishing at once wake different messages, and never wait on each other). Their ids, oldest
+    first, for the caller to enqueue."""
     sql = model_sql(OutgoingMessage, PARKED_SQL, pending=OutgoingMessage.Status.PENDING)
     now = db_value(OutgoingMessage, "next_attempt_at", timezone.now())
-    woken: list[str] = []
+    woken: list[tuple] = []
     with connection.cursor() as cursor:
         for destination_id, count in sorted(wake.items()):
-            cursor.execute(sql, [destination_id, now, now, min(count, settings.DELIVERY_BATCH_SIZE)])
-            woken += [outgoing_id for (outgoing_id,) in cursor.fetchall()]
-    return woken
+            cursor.execute(sql, [now, destination_id, now, now, min(count, settings.DELIVERY_BATCH_SIZE)])
+            woken += sorted(cursor.fetchall(), key=lambda row: (row[1], row[0]))
+    return [outgoing_id for outgoing_id, _ in woken]

@@ -197,6 +197,6 @@ def enqueue_followups(followups: dict[str, Next]) -> None:
     for destination_id in not_woken:
         if flying[destination_id] < settings.DESTINATION_MAX_IN_FLIGHT:
             wake[destination_id] = settings.DELIVERY_BATCH_SIZE
-    with transaction.atomic():
-        woken += parked(wake=wake)
-        enqueue_deliver(list(dict.fromkeys(woken)))
+    taken = parked(wake=wake)
+    enqueue_deliver(taken, mark=False)  # marked as they were taken
+    enqueue_deliver([outgoing_id for outgoing_id in dict.fromkeys(woken) if outgoing_id not in taken])

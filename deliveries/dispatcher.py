@@ -91,6 +91,9 @@ def run_forever(stop: threading.Event, threads: int) -> None:
         ids: list[str] = []
         try:
             close_old_connections()
+            # No health check (a SELECT 1 before each claim, which is one statement): a broken
+            # connection fails this pass, and the next one replaces it.
+            connection.health_check_done = True
             ids = claim(taken * CHUNK)
         except Exception:
             logger.exception("dispatcher pass failed")
