@@ -118,3 +118,19 @@ def test_duplicate_tasks_skip_a_message_another_worker_is_claiming_without_waiti
     assert receiver.requests == []
     assert Attempt.objects.count() == 0
     assert OutgoingMessage.objects.get().attempt_count == 1
+
+
+def test_the_gateway_wakes_an_idle_dispatcher_rather_than_leaving_the_message_to_its_poll(
+    workers, make_scripted_receiver, make_input, make_destination
+):
+    workers.start(DISPATCH_POLL_SECONDS="600")  # idle, the dispatcher would next claim in 10 minutes
+    receiver = make_scripted_receiver()
+    source = make_input()
+    make_destination(source, receiver)
+    time.sleep(1)  # the dispatcher has most likely made its first claim (of nothing) and waits
+
+    for n in range(3):
+        ingest(source, {"n": n})
+        wait_until(lambda n=n: len(receiver.requests) == n + 1)  # within the wait ceiling, not 600 s
+
+    assert [json.loads(request.body) for request in receiver.requests] == [{"n": 0}, {"n": 1}, {"n": 2}]
