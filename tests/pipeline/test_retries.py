@@ -68,7 +68,7 @@ def test_exhausted_retries_fail_the_message_with_one_alert_email_per_destination
     destination.refresh_from_db()
     assert destination.failing_since is not None
     assert destination.status == "active"
-    emails = worker.emails()
+    emails = wait_until(worker.emails)  # sent once the outcome is committed
     assert len(emails) == 1, emails
     assert "ops@example.com" in emails[0]
     assert "failed after its retries" in emails[0]
@@ -100,14 +100,12 @@ def test_a_410_gone_disables_the_destination_at_once(
 
     incoming = ingest(source, event="order.created")
 
-    outgoing = wait_until(
-        lambda: OutgoingMessage.objects.filter(incoming=incoming, status="failed").first(), timeout=10
-    )
+    outgoing = wait_until(lambda: OutgoingMessage.objects.filter(incoming=incoming, status="failed").first())
     assert outgoing.attempt_count == 1
     destination.refresh_from_db()
     assert destination.status == "disabled"
     assert "410" in destination.disabled_reason
-    assert any("was disabled" in email for email in worker.emails())
+    wait_until(lambda: any("was disabled" in email for email in worker.emails()))  # sent after the commit
 
     later = ingest(source, event="order.created")
     wait_until(lambda: type(later).objects.get(pk=later.pk).status == "processed")
