@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime, time
 from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
-from psycopg import Binary
-from psycopg.types.json import Jsonb
 
 from core.errors import Conflict
 
@@ -69,45 +65,6 @@ def insert_sql(model: type[models.Model], skip_conflicts: bool = False) -> str:
     return sql + " ON CONFLICT DO NOTHING" if skip_conflicts else sql
 
 
-@cache
-def insert_json_sql(model: type[models.Model], skip_conflicts: bool = False) -> str:
-    """PostgreSQL: ``INSERT`` of any number of rows of ``model`` given as one parameter, a JSON
-    array of objects by column (``json_rows``): one statement, prepared once by the server, where
-    executemany's pipeline cost more Python per row than the rows themselves for the few rows of
-    a chunk (14% of the workers' GIL time at 50 messages/s)."""
-    quote = connection.ops.quote_name
-    table = quote(model._meta.db_table)
-    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
-    sql = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s)"  # noqa: S608 (names from the model)
-    return sql + " ON CONFLICT DO NOTHING" if skip_conflicts else sql
-
-
-def _json_value(value):
-    """A column's value (adapted by its field) that JSON cannot carry as it is, as PostgreSQL reads
-    it from a JSON row: timestamps in ISO 8601, bytea in hex, a JSON column's content itself."""
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Binary):
-        value = value.obj
-    if isinstance(value, bytes | memoryview):
-        return "\\x" + bytes(value).hex()
-    if isinstance(value, Jsonb):
-        return value.obj
-    raise TypeError(f"no JSON form for {type(value).__name__}")
-
-
-def json_rows(instances: list[models.Model], fields: list[models.Field] | None = None) -> str:
-    """``fields`` of ``instances`` (default: every concrete column) as a JSON array of objects by
-    column, for ``json_populate_recordset``; values adapted by their fields as the ORM does."""
-    wrapper = connections[DEFAULT_DB_ALIAS]  # the thread's own: each attribute of the proxy is a lookup
-    fields = fields or instances[0]._meta.concrete_fields
-    rows = [
-        {field.column: field.get_db_prep_save(getattr(instance, field.attname), wrapper) for field in fields}
-        for instance in instances
-    ]
-    return json.dumps(rows, default=_json_value)
-
-
 def insert_rows(instances: list[models.Model], *, skip_conflicts: bool = False) -> list[models.Model]:
     """INSERT new instances of one model (primary keys set, new). Returns those inserted: all of
     them, or with ``skip_conflicts`` those violating no unique constraint."""
@@ -115,12 +72,9 @@ def insert_rows(instances: list[models.Model], *, skip_conflicts: bool = False) 
         return []
     model = type(instances[0])
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(insert_json_sql(model, skip_conflicts), [json_rows(instances)])
-        else:
-            cursor.executemany(
-                insert_sql(model, skip_conflicts), [row_params(instance) for instance in instances]
-            )
+        cursor.executemany(
+            insert_sql(model, skip_conflicts), [row_params(instance) for instance in instances]
+        )
         inserted = cursor.rowcount
     if inserted < len(instances):  # some were left out: the new primary keys found are the rows inserted
         found = set(
@@ -165,26 +119,19 @@ def db_value(model: type[models.Model], field: str, value):
 
 
 def update_rows(instances: list[models.Model], fields: list[str]) -> None:
-    """UPDATE ``fields`` of these instances of one model by primary key: on PostgreSQL one
-    statement for all of them (``json_rows``), on SQLite one executed for each."""
+    """UPDATE ``fields`` of these instances of one model by primary key: one statement executed
+    for every row (executemany: one round trip with psycopg's pipeline)."""
     if not instances:
         return
     meta = instances[0]._meta
     quote = connection.ops.quote_name
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
     columns = [meta.get_field(name) for name in fields]
+    sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 (names from the model, values as parameters)
+        quote(meta.db_table),
+        ", ".join(f"{quote(field.column)} = %s" for field in columns),
+        quote(meta.pk.column),
+    )
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            assignments = ", ".join(f"{quote(field.column)} = v.{quote(field.column)}" for field in columns)
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM json_populate_recordset(NULL::{table}, %s) AS v "  # noqa: S608 (names from the model)
-                f"WHERE {table}.{pk} = v.{pk}",
-                [json_rows(instances, [*columns, meta.pk])],
-            )
-            return
-        sql = "UPDATE {} SET {} WHERE {} = %s".format(  # noqa: S608 (names from the model, values as parameters)
-            table, ", ".join(f"{quote(field.column)} = %s" for field in columns), pk
-        )
         cursor.executemany(
             sql,
             [
