@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -305,6 +305,9 @@ def test_a_destination_at_its_in_flight_cap_parks_the_next_until_a_delivery_fini
     waiting.refresh_from_db()
     assert (waiting.attempt_count, waiting.lease_until, waiting.enqueued_at) == (0, None, None)
     assert not waiting.attempts.exists()
+    with transaction.atomic():  # taking a parked message marks it: look, and put it back
+        assert parked(wake={destination.pk: 2}) == [waiting.pk]
+        transaction.set_rollback(True)
 
     with django_capture_on_commit_callbacks() as callbacks:
         outgoing_deliver_and_enqueue(outgoing_ids=[finishing.pk])
