@@ -15,10 +15,12 @@ from bench.stack import (
     celery_worker,
     children,
     cpu_seconds,
+    database_cpu_seconds,
     flush_redis,
     http_get,
     machine_cpu_seconds,
     peak_rss_kib,
+    redis_cpu_seconds,
     wait_for,
 )
 
@@ -75,7 +77,18 @@ def drain(sink: str, expected: dict[str, int], timeout: float, stall: float = 15
 
 
 def cpu_used(cpu_of: dict[str, list[int]]) -> dict[str, float]:
-    return {**{name: cpu_seconds(pids) for name, pids in cpu_of.items()}, "machine": machine_cpu_seconds()}
+    """CPU time used so far by the processes ``cpu_of`` names, by PostgreSQL and Redis (where the
+    run has them) and by the whole machine."""
+    from django.db import connection
+
+    from core.redis import redis_client
+
+    used = {name: cpu_seconds(pids) for name, pids in cpu_of.items()}
+    if connection.vendor == "postgresql":
+        used["database"] = database_cpu_seconds()
+    if redis_client() is not None:
+        used["redis"] = redis_cpu_seconds()
+    return {**used, "machine": machine_cpu_seconds()}
 
 
 def delivery_run(

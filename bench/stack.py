@@ -183,6 +183,29 @@ def cpu_seconds(pids: list[int]) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_seconds() -> float:
+    """CPU time the PostgreSQL server has used so far (on this machine): its postmaster, the
+    backends it has reaped (counted in its children's time) and those still running."""
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    status = Path(f"/proc/{backend}/status").read_text()
+    postmaster = int(status.split("PPid:", 1)[1].split()[0])
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rpartition(")")[2].split()
+    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds([postmaster, *children(postmaster)]) + reaped
+
+
+def redis_cpu_seconds() -> float:
+    """CPU time the Redis server has used so far (its own account, ``INFO cpu``)."""
+    from core.redis import redis_client
+
+    cpu = redis_client().info("cpu")
+    return cpu["used_cpu_user"] + cpu["used_cpu_sys"]
+
+
 def machine_cpu_seconds() -> float:
     """CPU time the whole machine has spent busy (not idle nor waiting for I/O), all cores."""
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]

@@ -62,8 +62,12 @@ def table(results: dict) -> str:
         for name, run in (("2", burst), ("3", paced)):
             rows.append(
                 (
-                    f"  {name} CPU per message: workers, web, whole machine",
-                    cpu_cell(run.get("cpu_ms_per_message", {}), ("workers", "web", "machine"), 1),
+                    f"  {name} CPU per message: workers, web, PostgreSQL, Redis, whole machine",
+                    cpu_cell(
+                        run.get("cpu_ms_per_message", {}),
+                        ("workers", "web", "database", "redis", "machine"),
+                        1,
+                    ),
                     "",
                     "",
                     "",
