@@ -90,6 +90,9 @@ def database(url: str) -> dict:
         # Parameters sent apart from the statement (the extended protocol), not quoted into its
         # text by Python: quoting them was 8% of the workers' CPU (rollup upserts, attempt rows).
         config.setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
+        # Statements run a fifth time on a connection become server-side prepared statements,
+        # parsed and planned once (Django turns them off by default, for connection poolers).
+        config["OPTIONS"].setdefault("prepare_threshold", 5)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # The embedded default serves gunicorn threads and Celery workers in several processes at
         # once. WAL lets readers run beside the one writer; every transaction takes the write lock
