@@ -34,12 +34,13 @@ BUSY_RETRY_SECONDS = 1.0
 
 
 def prepare(
-    *, outgoing_ids: list[str], claimed: Sequence[OutgoingMessage] = ()
+    *, outgoing_ids: list[str], claimed: Sequence[OutgoingMessage] = (), hanging: set[str] | None = None
 ) -> tuple[list[Prepared], dict[str, Next]]:
     """Claim these messages, throttle, transform and write the attempt rows, with the ``claimed``
     ones (leased by the caller, their destination and incoming message loaded): one transaction,
-    one commit, before the HTTP calls (the caller's, when it has one open). Returns what to send,
-    and what happened to the messages not to be sent."""
+    one commit, before the HTTP calls (the caller's, when it has one open). ``hanging``: which
+    of their destinations hang, when the caller has just asked (``deliveries.throttle.slow``).
+    Returns what to send, and what happened to the messages not to be sent."""
     to_send: list[Prepared] = []
     followups: dict[str, Next] = {}
     with transaction.atomic(savepoint=False):
@@ -48,7 +49,8 @@ def prepare(
             claimed = [*claimed, *claim.claimed]
             followups.update((outgoing_id, Next(busy=True)) for outgoing_id in claim.busy)
         by_destination = sorted(claimed, key=lambda outgoing: outgoing.destination_id)  # stable: queue order
-        hanging = slow(destination_ids={outgoing.destination_id for outgoing in claimed})
+        if hanging is None:
+            hanging = slow(destination_ids={outgoing.destination_id for outgoing in claimed})
         for destination_id, group in groupby(by_destination, key=lambda outgoing: outgoing.destination_id):
             group = list(group)
             if destination_id in hanging:

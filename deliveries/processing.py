@@ -18,7 +18,9 @@ from core.events import event_matches
 from deliveries.claim import fifo_head, give_back
 from deliveries.delivery import deliver_prepared, prepare
 from deliveries.models import IncomingMessage, OutgoingMessage
+from deliveries.outcome import Next
 from deliveries.queue import enqueue_deliver
+from deliveries.throttle import slow
 from destinations.models import Destination
 from inputs.models import Input
 from recipes.hooks import Message, run_recipe
@@ -43,6 +45,7 @@ class Processed(NamedTuple):
     incomings: list[IncomingMessage]  # those processed by this call
     outgoing: list[OutgoingMessage]  # new, in queue order, their incoming message and destination loaded
     fifo: set[str]  # the FIFO destinations of the batch's inputs, matched or not
+    hanging: set[str] | None  # those of the batch's inputs' destinations that hang, if asked (see below)
 
     def count(self) -> None:
         """Count them in the rollups: last in the transaction, since the rollup rows it locks
@@ -57,7 +60,9 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
 
     With ``lease_until``, the messages for destinations without FIFO order are born claimed
     (leased until then, attempt 1 counted, as ``deliveries.claim.outgoing_claim`` would): the
-    caller delivers them with no claim to make, and the sweeper once the lease has expired.
+    caller delivers them with no claim to make, and the sweeper once the lease has expired. Those
+    for a destination whose requests hang (``deliveries.throttle.slow``) are born parked instead
+    (neither claimed nor enqueued, as ``give_back(park=True)`` leaves them).
 
     ``FOR UPDATE`` waits, rather than skipping locked rows: a dispatcher's pass may hold a lock on
     a message it had already dispatched for a moment, and skipping would leave that message
@@ -80,6 +85,7 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     destinations_of: dict[str, list[Destination]] = {}
     outgoing: list[OutgoingMessage] = []
     finished: dict[tuple[str, str], list[str]] = defaultdict(list)
+    hanging: set[str] | None = None
     for incoming in incomings:
         if incoming.input_id not in destinations_of:  # before the recipe: see ``fifo`` below
             destinations_of[incoming.input_id] = _destinations_of(incoming)
@@ -116,17 +122,20 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
             own = [destination for destination in destinations if destination.feed == Destination.Feed.INPUT]
             destinations = own[:1] + [d for d in destinations if d.feed == Destination.Feed.ACCOUNT]
         for destination in destinations:
-            born_claimed = lease_until and destination.delivery_order != Destination.DeliveryOrder.FIFO
-            outgoing.append(
-                OutgoingMessage(
-                    account_id=incoming.account_id,
-                    incoming=incoming,
-                    destination=destination,
-                    received_at=incoming.created,
-                    lease_until=lease_until if born_claimed else None,
-                    attempt_count=1 if born_claimed else 0,
-                )
+            born = OutgoingMessage(
+                account_id=incoming.account_id,
+                incoming=incoming,
+                destination=destination,
+                received_at=incoming.created,
             )
+            if lease_until and destination.delivery_order != Destination.DeliveryOrder.FIFO:
+                if hanging is None:  # asked once, for every destination of the batch's inputs
+                    hanging = slow(destination_ids={d.pk for ds in destinations_of.values() for d in ds})
+                if destination.pk in hanging:
+                    born.enqueued_at = None
+                else:
+                    born.lease_until, born.attempt_count = lease_until, 1
+            outgoing.append(born)
         finished[(IncomingMessage.Status.PROCESSED, "")].append(incoming.pk)
     # A message processed again (after its input recipe failed or skipped it) keeps any
     # outgoing message it already has.
@@ -144,7 +153,8 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
         for destination in destinations
         if destination.delivery_order == Destination.DeliveryOrder.FIFO
     }
-    return Processed(incomings, sorted(outgoing, key=lambda message: (message.received_at, message.pk)), fifo)
+    queue = sorted(outgoing, key=lambda message: (message.received_at, message.pk))
+    return Processed(incomings, queue, fifo, hanging)
 
 
 # The statements of every chunk, as plain SQL (see core.db.model_sql). The messages are locked in one
@@ -226,6 +236,11 @@ def incoming_process_and_deliver(*, incoming_ids: list[str]) -> None:
         heads = [
             head for destination_id in processed.fifo if (head := fifo_head(destination_id=destination_id))
         ]
-        to_send, followups = prepare(outgoing_ids=heads, claimed=claimed[:inline])
+        to_send, followups = prepare(outgoing_ids=heads, claimed=claimed[:inline], hanging=processed.hanging)
+        followups.update(
+            (message.pk, Next(parked_for=message.destination_id))
+            for message in processed.outgoing
+            if message.enqueued_at is None  # born parked
+        )
         processed.count()
     deliver_prepared(to_send, followups, hand_off=True)
