@@ -5,8 +5,8 @@
   its clock, so the limit holds across workers and machines.
 - ``request_slot``: a cap on the batches sending to one destination at once, as slots in Redis
   that expire (held only while requests are made), so a hanging destination can hold at most
-  that many sending threads; ``slow`` tells which destinations have a request in flight too
-  long to wait for one of their slots.
+  that many sending threads; ``slow`` tells which destinations have (or lately had) a request
+  in flight too long to wait for one of their slots.
 
 Without Redis (the embedded default, one worker process) the same runs in process.
 """
@@ -63,9 +63,11 @@ def rate_wait(*, destination_id: str, rate_limit: int | None) -> float:
         return 0.0
 
 
-# KEYS[1]: the destination's slots (token -> expiry); ARGV: token, cap, seconds a slot is held at
-# most (a worker that dies never frees its own). Returns {1, "0"} and takes a slot, or, when all
-# are taken, {0, age of the oldest in seconds}.
+# KEYS[1]: the destination's slots (token -> expiry), KEYS[2]: its slow mark; ARGV: token, cap,
+# seconds a slot is held at most (a worker that dies never frees its own), SLOW_REQUEST_SECONDS,
+# SLOW_MARK_SECONDS. Returns 1 and takes a slot, or, when all are taken, 0 (worth waiting for) or
+# -1 (slow: the oldest has been held SLOW_REQUEST_SECONDS, which marks the destination, or it is
+# marked).
 _TAKE_SLOT = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
@@ -73,11 +75,15 @@ local held_for = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
   local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return {0, tostring(now - (tonumber(oldest[2]) - held_for))}
+  if now - (tonumber(oldest[2]) - held_for) >= tonumber(ARGV[4]) then
+    redis.call('SET', KEYS[2], '1', 'PX', math.ceil(tonumber(ARGV[5]) * 1000))
+    return -1
+  end
+  return redis.call('EXISTS', KEYS[2]) == 1 and -1 or 0
 end
 redis.call('ZADD', KEYS[1], now + held_for, ARGV[1])
 redis.call('EXPIRE', KEYS[1], math.ceil(held_for) + 60)
-return {1, '0'}
+return 1
 """
 # KEYS[1]: the destination's slots; ARGV: a token taken, seconds a slot is held at most. Counts it
 # as taken now.
@@ -86,26 +92,43 @@ local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
 redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
 """
-# KEYS: destinations' slots; ARGV[1]: seconds a slot is held at most. Returns, for each, how many
-# are held and the age of the oldest in seconds ("0" for none).
+# KEYS: destinations' slots, then their slow marks; ARGV: seconds a slot is held at most, the cap,
+# SLOW_REQUEST_SECONDS, SLOW_MARK_SECONDS. Returns, for each destination, how many slots are held,
+# and 1 if it is slow (all held, and the oldest for SLOW_REQUEST_SECONDS, which marks it, or marked).
 _SLOTS_HELD = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+local held_for, cap, count = tonumber(ARGV[1]), tonumber(ARGV[2]), #KEYS / 2
 local held = {}
-for index, key in ipairs(KEYS) do
+for index = 1, count do
+  local key, mark = KEYS[index], KEYS[count + index]
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-  local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  held[2 * index - 1] = redis.call('ZCARD', key)
-  held[2 * index] = oldest[2] and tostring(now - (tonumber(oldest[2]) - tonumber(ARGV[1]))) or '0'
+  local taken, slow = redis.call('ZCARD', key), 0
+  if taken >= cap then
+    local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if now - (tonumber(oldest[2]) - held_for) >= tonumber(ARGV[3]) then
+      redis.call('SET', mark, '1', 'PX', math.ceil(tonumber(ARGV[4]) * 1000))
+      slow = 1
+    elseif redis.call('EXISTS', mark) == 1 then
+      slow = 1
+    end
+  end
+  held[2 * index - 1], held[2 * index] = taken, slow
 end
 return held
 """
 
-# destination -> token -> when taken (time.monotonic()), without Redis.
+# Without Redis: destination -> token -> when taken, and destination -> when its slow mark
+# expires (time.monotonic()).
 _local_slots: dict[str, dict[str, float]] = defaultdict(dict)
+_local_marks: dict[str, float] = {}
 # A destination with a request in flight for this long is slow (or hanging): a batch does not
 # wait for one of its slots, and its messages are parked until one of its deliveries finishes.
 SLOW_REQUEST_SECONDS = 0.5
+# ...and stays slow this long while all its slots are held (marked each time it is found slow):
+# when its hanging requests end together and as many new ones start, batches do not wait
+# SLOW_REQUEST_SECONDS for them again.
+SLOW_MARK_SECONDS = 10.0
 # A healthy destination's slots turn over fast: a batch waits for one this long at most.
 SLOT_WAIT_SECONDS = 5.0
 # A slot is dated again at most this often (a round trip to Redis per request cost 6% of a batch's
@@ -121,19 +144,28 @@ def _script(source: str):
     return redis_client().register_script(source)
 
 
-def _take_slot(destination_id: str, token: str) -> tuple[bool, float]:
-    """Take a slot; or, with none free, the seconds the oldest has been held."""
+def _local_slow(destination_id: str, slots: dict[str, float], now: float) -> bool:
+    """Without Redis, under ``_local_lock``: whether a destination all of whose slots are held is
+    slow (see ``_SLOTS_HELD``), marking it."""
+    if now - min(slots.values()) >= SLOW_REQUEST_SECONDS:
+        _local_marks[destination_id] = now + SLOW_MARK_SECONDS
+    return _local_marks.get(destination_id, 0.0) > now
+
+
+def _take_slot(destination_id: str, token: str) -> tuple[bool, bool]:
+    """Take a slot; or, with none free, whether the destination is slow (not worth waiting for)."""
     cap = settings.DESTINATION_MAX_IN_FLIGHT
     if redis_client() is None:
         with _local_lock:
             slots, now = _local_slots[destination_id], time.monotonic()
             if len(slots) < cap:
                 slots[token] = now
-                return True, 0.0
-            return False, now - min(slots.values())
-    args = [token, cap, settings.DELIVERY_LEASE_SECONDS]
-    granted, oldest = _script(_TAKE_SLOT)(keys=[f"in-flight:{destination_id}"], args=args)
-    return bool(granted), float(oldest)
+                return True, False
+            return False, _local_slow(destination_id, slots, now)
+    keys = [f"in-flight:{destination_id}", f"slow:{destination_id}"]
+    args = [token, cap, settings.DELIVERY_LEASE_SECONDS, SLOW_REQUEST_SECONDS, SLOW_MARK_SECONDS]
+    taken = _script(_TAKE_SLOT)(keys=keys, args=args)
+    return taken == 1, taken == -1
 
 
 def _freed(destination_id: str) -> threading.Condition:
@@ -180,15 +212,14 @@ class Slot:
 def request_slot(*, destination_id: str) -> Iterator[Slot | None]:
     """One of the destination's DESTINATION_MAX_IN_FLIGHT slots, held while its requests are made
     (cluster-wide with Redis), or None. A healthy destination's requests take milliseconds, so a
-    slot is waited for (SLOT_WAIT_SECONDS at most), unless one has been in flight for
-    SLOW_REQUEST_SECONDS (the destination is slow or hanging): it ties up at most that many
-    sending threads."""
+    slot is waited for (SLOT_WAIT_SECONDS at most), unless the destination is slow or hanging
+    (see ``slow``): it ties up at most that many sending threads."""
     token = uuid.uuid4().hex
     deadline = time.monotonic() + SLOT_WAIT_SECONDS
     freed = _freed(destination_id)
     while True:
-        granted, oldest = _take_slot(destination_id, token)
-        if granted or oldest >= SLOW_REQUEST_SECONDS or time.monotonic() >= deadline:
+        granted, is_slow = _take_slot(destination_id, token)
+        if granted or is_slow or time.monotonic() >= deadline:
             break
         with freed:
             freed.wait(timeout=SLOT_POLL_SECONDS)
@@ -199,22 +230,24 @@ def request_slot(*, destination_id: str) -> Iterator[Slot | None]:
             _free_slot(destination_id, token)
 
 
-def _held(destination_ids: Collection[str]) -> dict[str, tuple[int, float]]:
-    """Of each of these destinations: the slots held, and for how long the oldest has been."""
+def _held(destination_ids: Collection[str]) -> dict[str, tuple[int, bool]]:
+    """Of each of these destinations: the slots held, and whether it is slow (see ``slow``)."""
     destination_ids = sorted(destination_ids)
     if not destination_ids:
         return {}
+    cap = settings.DESTINATION_MAX_IN_FLIGHT
     if redis_client() is None:
         with _local_lock:
             now = time.monotonic()
             return {
-                destination_id: (len(slots), now - min(slots.values(), default=now))
+                destination_id: (len(slots), len(slots) >= cap and _local_slow(destination_id, slots, now))
                 for destination_id, slots in ((d, _local_slots[d]) for d in destination_ids)
             }
-    keys = [f"in-flight:{destination_id}" for destination_id in destination_ids]
-    held = _script(_SLOTS_HELD)(keys=keys, args=[settings.DELIVERY_LEASE_SECONDS])
+    keys = [f"in-flight:{d}" for d in destination_ids] + [f"slow:{d}" for d in destination_ids]
+    args = [settings.DELIVERY_LEASE_SECONDS, cap, SLOW_REQUEST_SECONDS, SLOW_MARK_SECONDS]
+    held = _script(_SLOTS_HELD)(keys=keys, args=args)
     return {
-        destination_id: (int(held[2 * index]), float(held[2 * index + 1]))
+        destination_id: (int(held[2 * index]), bool(held[2 * index + 1]))
         for index, destination_id in enumerate(destination_ids)
     }
 
@@ -225,11 +258,7 @@ def in_flight(*, destination_ids: Collection[str]) -> Counter[str]:
 
 
 def slow(*, destination_ids: Collection[str]) -> set[str]:
-    """Those of these destinations whose every slot is held by a request in flight for
-    SLOW_REQUEST_SECONDS or more (slow or hanging): a slot is not waited for (``request_slot``)."""
-    cap = settings.DESTINATION_MAX_IN_FLIGHT
-    return {
-        destination_id
-        for destination_id, (count, oldest) in _held(destination_ids).items()
-        if count >= cap and oldest >= SLOW_REQUEST_SECONDS
-    }
+    """Those of these destinations whose every slot is held, the oldest by a request in flight
+    for SLOW_REQUEST_SECONDS or more, or which were found so in the last SLOW_MARK_SECONDS (slow
+    or hanging): a slot is not waited for (``request_slot``)."""
+    return {destination_id for destination_id, (_, is_slow) in _held(destination_ids).items() if is_slow}

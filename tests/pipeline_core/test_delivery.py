@@ -14,6 +14,7 @@ from django.test import override_settings
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
+from core.redis import redis_client
 from deliveries import throttle
 from deliveries.claim import outgoing_claim, parked
 from deliveries.delivery import enqueue_followups, outgoing_deliver, outgoing_deliver_and_enqueue
@@ -342,13 +343,10 @@ def test_a_destination_whose_requests_hang_has_its_messages_parked_without_an_at
     settings.DESTINATION_MAX_IN_FLIGHT = 1
     waiting = outgoing_for(input_)
 
-    with request_slot(destination_id=destination.pk) as slot:  # a request in flight elsewhere...
+    with request_slot(destination_id=destination.pk):  # a request in flight elsewhere...
         assert slow(destination_ids=[destination.pk]) == set()  # ...for a moment: worth waiting for
         time.sleep(SLOW_REQUEST_SECONDS)
         assert slow(destination_ids=[destination.pk]) == {destination.pk}  # for long: hanging
-        slot.renew()  # its next request
-        assert slow(destination_ids=[destination.pk]) == set()
-        time.sleep(SLOW_REQUEST_SECONDS)
         followups = outgoing_deliver(outgoing_ids=[waiting.pk])
 
     assert receiver.requests == []
@@ -362,6 +360,36 @@ def test_a_destination_whose_requests_hang_has_its_messages_parked_without_an_at
     )
     assert not waiting.attempts.exists()
     assert slow(destination_ids=[destination.pk]) == set()
+
+
+@pytest.fixture(params=["redis", "in process"])
+def slot_store(request, settings):
+    """The slots in Redis, or in process (the embedded default, without REDIS_URL)."""
+    if request.param == "in process":
+        settings.REDIS_URL = ""
+    redis_client.cache_clear()
+    yield
+    redis_client.cache_clear()
+
+
+def test_a_destination_found_slow_stays_so_while_its_slots_are_held_until_its_mark_expires(
+    slot_store, route, settings, monkeypatch
+):
+    _, destination = route
+    settings.DESTINATION_MAX_IN_FLIGHT = 1
+    monkeypatch.setattr(throttle, "SLOW_MARK_SECONDS", 1.0)
+
+    with request_slot(destination_id=destination.pk) as slot:
+        time.sleep(SLOW_REQUEST_SECONDS)
+        assert slow(destination_ids=[destination.pk]) == {destination.pk}  # found slow: marked
+        slot.renew()  # its hanging request ends and another starts: still slow, no new wait
+        assert slow(destination_ids=[destination.pk]) == {destination.pk}
+        with request_slot(destination_id=destination.pk) as second:
+            assert second is None  # not waited for
+        time.sleep(1.0)
+        slot.renew()  # the mark has expired, and this request is new
+        assert slow(destination_ids=[destination.pk]) == set()
+    assert slow(destination_ids=[destination.pk]) == set()  # a free slot: never slow
 
 
 def test_processing_parks_the_message_for_a_destination_whose_requests_hang_and_sends_the_others(
