@@ -34,13 +34,14 @@ BUSY_RETRY_SECONDS = 1.0
 
 
 def prepare(
-    *, outgoing_ids: list[str], claimed: Sequence[OutgoingMessage] = (), hanging: set[str] | None = None
+    *, outgoing_ids: list[str], claimed: Sequence[OutgoingMessage] = (), park: set[str] | None = None
 ) -> tuple[list[Prepared], dict[str, Next]]:
     """Claim these messages, throttle, transform and write the attempt rows, with the ``claimed``
     ones (leased by the caller, their destination and incoming message loaded): one transaction,
-    one commit, before the HTTP calls (the caller's, when it has one open). ``hanging``: which
-    of their destinations hang, when the caller has just asked (``deliveries.throttle.slow``).
-    Returns what to send, and what happened to the messages not to be sent."""
+    one commit, before the HTTP calls (the caller's, when it has one open). The messages of a
+    destination whose requests hang (``deliveries.throttle.slow``) are parked, or those of the
+    destinations ``park`` names, when the caller has just asked. Returns what to send, and what
+    happened to the messages not to be sent."""
     to_send: list[Prepared] = []
     followups: dict[str, Next] = {}
     with transaction.atomic(savepoint=False):
@@ -49,13 +50,13 @@ def prepare(
             claimed = [*claimed, *claim.claimed]
             followups.update((outgoing_id, Next(busy=True)) for outgoing_id in claim.busy)
         by_destination = sorted(claimed, key=lambda outgoing: outgoing.destination_id)  # stable: queue order
-        if hanging is None:
-            hanging = slow(destination_ids={outgoing.destination_id for outgoing in claimed})
+        if park is None:
+            park = slow(destination_ids={outgoing.destination_id for outgoing in claimed})
         for destination_id, group in groupby(by_destination, key=lambda outgoing: outgoing.destination_id):
             group = list(group)
-            if destination_id in hanging:
-                # Its requests hang: park its messages (not enqueued) until one of them finishes,
-                # and make no attempt.
+            if destination_id in park:
+                # No slot for it (its requests hang, or the caller found every slot held): park
+                # its messages (not enqueued) until one of its deliveries finishes; no attempt.
                 give_back(group, park=True)
                 followups.update((outgoing.pk, Next(parked_for=destination_id)) for outgoing in group)
                 continue

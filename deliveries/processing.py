@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from core.db import db_value, insert_rows, model_sql, placeholders
 from core.events import event_matches
+from deliveries import throttle
 from deliveries.claim import fifo_head, give_back
 from deliveries.delivery import deliver_prepared, prepare
 from deliveries.models import IncomingMessage, OutgoingMessage
 from deliveries.outcome import Next
 from deliveries.queue import enqueue_deliver
-from deliveries.throttle import slow
 from destinations.models import Destination
 from inputs.models import Input
 from recipes.hooks import Message, run_recipe
@@ -45,7 +45,7 @@ class Processed(NamedTuple):
     incomings: list[IncomingMessage]  # those processed by this call
     outgoing: list[OutgoingMessage]  # new, in queue order, their incoming message and destination loaded
     fifo: set[str]  # the FIFO destinations of the batch's inputs, matched or not
-    hanging: set[str] | None  # those of the batch's inputs' destinations that hang, if asked (see below)
+    full: set[str] | None  # those of the batch's inputs' destinations with no free slot, if asked (see below)
 
     def count(self) -> None:
         """Count them in the rollups: last in the transaction, since the rollup rows it locks
@@ -61,8 +61,10 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     With ``lease_until``, the messages for destinations without FIFO order are born claimed
     (leased until then, attempt 1 counted, as ``deliveries.claim.outgoing_claim`` would): the
     caller delivers them with no claim to make, and the sweeper once the lease has expired. Those
-    for a destination whose requests hang (``deliveries.throttle.slow``) are born parked instead
-    (neither claimed nor enqueued, as ``give_back(park=True)`` leaves them).
+    for a destination with no free in-flight slot (busy, or hanging: ``deliveries.throttle.full``)
+    are born parked instead (neither claimed nor enqueued, as ``give_back(park=True)`` leaves
+    them), for its next finished delivery to wake: processing never waits for a slot, which would
+    hold its thread while a destination starts to hang.
 
     ``FOR UPDATE`` waits, rather than skipping locked rows: a dispatcher's pass may hold a lock on
     a message it had already dispatched for a moment, and skipping would leave that message
@@ -85,7 +87,7 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     destinations_of: dict[str, list[Destination]] = {}
     outgoing: list[OutgoingMessage] = []
     finished: dict[tuple[str, str], list[str]] = defaultdict(list)
-    hanging: set[str] | None = None
+    full: set[str] | None = None
     for incoming in incomings:
         if incoming.input_id not in destinations_of:  # before the recipe: see ``fifo`` below
             destinations_of[incoming.input_id] = _destinations_of(incoming)
@@ -129,9 +131,11 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
                 received_at=incoming.created,
             )
             if lease_until and destination.delivery_order != Destination.DeliveryOrder.FIFO:
-                if hanging is None:  # asked once, for every destination of the batch's inputs
-                    hanging = slow(destination_ids={d.pk for ds in destinations_of.values() for d in ds})
-                if destination.pk in hanging:
+                if full is None:  # asked once, for every destination of the batch's inputs
+                    full = throttle.full(
+                        destination_ids={d.pk for ds in destinations_of.values() for d in ds}
+                    )
+                if destination.pk in full:
                     born.enqueued_at = None
                 else:
                     born.lease_until, born.attempt_count = lease_until, 1
@@ -154,7 +158,7 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
         if destination.delivery_order == Destination.DeliveryOrder.FIFO
     }
     queue = sorted(outgoing, key=lambda message: (message.received_at, message.pk))
-    return Processed(incomings, queue, fifo, hanging)
+    return Processed(incomings, queue, fifo, full)
 
 
 # The statements of every chunk, as plain SQL (see core.db.model_sql). The messages are locked in one
@@ -236,7 +240,7 @@ def incoming_process_and_deliver(*, incoming_ids: list[str]) -> None:
         heads = [
             head for destination_id in processed.fifo if (head := fifo_head(destination_id=destination_id))
         ]
-        to_send, followups = prepare(outgoing_ids=heads, claimed=claimed[:inline], hanging=processed.hanging)
+        to_send, followups = prepare(outgoing_ids=heads, claimed=claimed[:inline], park=processed.full)
         followups.update(
             (message.pk, Next(parked_for=message.destination_id))
             for message in processed.outgoing

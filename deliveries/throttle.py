@@ -257,6 +257,12 @@ def in_flight(*, destination_ids: Collection[str]) -> Counter[str]:
     return Counter({destination_id: count for destination_id, (count, _) in _held(destination_ids).items()})
 
 
+def full(*, destination_ids: Collection[str]) -> set[str]:
+    """Those of these destinations whose every slot is held right now (busy, slow or hanging)."""
+    cap = settings.DESTINATION_MAX_IN_FLIGHT
+    return {destination_id for destination_id, (count, _) in _held(destination_ids).items() if count >= cap}
+
+
 def slow(*, destination_ids: Collection[str]) -> set[str]:
     """Those of these destinations whose every slot is held, the oldest by a request in flight
     for SLOW_REQUEST_SECONDS or more, or which were found so in the last SLOW_MARK_SECONDS (slow

@@ -422,6 +422,33 @@ def test_processing_parks_the_message_for_a_destination_whose_requests_hang_and_
     assert parked_one.enqueued_at is not None
 
 
+def test_processing_parks_the_message_for_a_destination_with_no_free_slot_rather_than_wait_for_one(
+    route, receiver, settings
+):
+    input_, busy = route
+    settings.DESTINATION_MAX_IN_FLIGHT = 1
+    incoming = accept(input_)
+    taken, free = threading.Event(), threading.Event()
+
+    def request_in_flight_elsewhere() -> None:
+        with request_slot(destination_id=busy.pk):
+            taken.set()
+            free.wait(timeout=30)
+
+    holder = threading.Thread(target=request_in_flight_elsewhere)
+    holder.start()
+    assert taken.wait(timeout=30)
+    # Freed before the destination counts as slow: a batch waiting for the slot would get it.
+    threading.Timer(SLOW_REQUEST_SECONDS * 0.8, free.set).start()
+    incoming_process_and_deliver(incoming_ids=[incoming.pk])
+    holder.join()
+
+    waiting = OutgoingMessage.objects.get(incoming=incoming)
+    assert receiver.requests == []
+    assert (waiting.status, waiting.attempt_count, waiting.lease_until) == ("pending", 0, None)
+    assert not waiting.attempts.exists()
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_task_leaves_a_slow_destination_to_its_sender_and_the_outcome_is_still_recorded(route, receiver):
     input_, _ = route
