@@ -61,10 +61,10 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     With ``lease_until``, the messages for destinations without FIFO order are born claimed
     (leased until then, attempt 1 counted, as ``deliveries.claim.outgoing_claim`` would): the
     caller delivers them with no claim to make, and the sweeper once the lease has expired. Those
-    for a destination with no free in-flight slot (busy, or hanging: ``deliveries.throttle.full``)
-    are born parked instead (neither claimed nor enqueued, as ``give_back(park=True)`` leaves
-    them), for its next finished delivery to wake: processing never waits for a slot, which would
-    hold its thread while a destination starts to hang.
+    for a destination whose in-flight slots are all held, for a while (``deliveries.throttle.full``:
+    busy, or starting to hang) are born parked instead (neither claimed nor enqueued, as
+    ``give_back(park=True)`` leaves them), for its next finished delivery to wake: processing does
+    not wait for such a slot, which would hold its thread while a destination starts to hang.
 
     ``FOR UPDATE`` waits, rather than skipping locked rows: a dispatcher's pass may hold a lock on
     a message it had already dispatched for a moment, and skipping would leave that message

@@ -94,7 +94,8 @@ redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
 """
 # KEYS: destinations' slots, then their slow marks; ARGV: seconds a slot is held at most, the cap,
 # SLOW_REQUEST_SECONDS, SLOW_MARK_SECONDS. Returns, for each destination, how many slots are held,
-# and 1 if it is slow (all held, and the oldest for SLOW_REQUEST_SECONDS, which marks it, or marked).
+# 1 if it is slow (all held, and the oldest for SLOW_REQUEST_SECONDS, which marks it, or marked) or
+# 0, and for how many seconds the oldest has been held ("0" unless all are).
 _SLOTS_HELD = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
@@ -103,17 +104,18 @@ local held = {}
 for index = 1, count do
   local key, mark = KEYS[index], KEYS[count + index]
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
-  local taken, slow = redis.call('ZCARD', key), 0
+  local taken, slow, age = redis.call('ZCARD', key), 0, 0
   if taken >= cap then
     local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-    if now - (tonumber(oldest[2]) - held_for) >= tonumber(ARGV[3]) then
+    age = now - (tonumber(oldest[2]) - held_for)
+    if age >= tonumber(ARGV[3]) then
       redis.call('SET', mark, '1', 'PX', math.ceil(tonumber(ARGV[4]) * 1000))
       slow = 1
     elseif redis.call('EXISTS', mark) == 1 then
       slow = 1
     end
   end
-  held[2 * index - 1], held[2 * index] = taken, slow
+  held[3 * index - 2], held[3 * index - 1], held[3 * index] = taken, slow, tostring(age)
 end
 return held
 """
@@ -129,6 +131,9 @@ SLOW_REQUEST_SECONDS = 0.5
 # when its hanging requests end together and as many new ones start, batches do not wait
 # SLOW_REQUEST_SECONDS for them again.
 SLOW_MARK_SECONDS = 10.0
+# A destination whose slots are all held, the oldest for this long (more than a healthy batch holds
+# one, renewals included), is full: processing parks its new messages rather than wait for a slot.
+FULL_FOR_SECONDS = 0.25
 # A healthy destination's slots turn over fast: a batch waits for one this long at most.
 SLOT_WAIT_SECONDS = 5.0
 # A slot is dated again at most this often (a round trip to Redis per request cost 6% of a batch's
@@ -230,8 +235,9 @@ def request_slot(*, destination_id: str) -> Iterator[Slot | None]:
             _free_slot(destination_id, token)
 
 
-def _held(destination_ids: Collection[str]) -> dict[str, tuple[int, bool]]:
-    """Of each of these destinations: the slots held, and whether it is slow (see ``slow``)."""
+def _held(destination_ids: Collection[str]) -> dict[str, tuple[int, bool, float]]:
+    """Of each of these destinations: the slots held, whether it is slow (see ``slow``), and for
+    how long the oldest slot has been held if all are (0 otherwise)."""
     destination_ids = sorted(destination_ids)
     if not destination_ids:
         return {}
@@ -240,31 +246,41 @@ def _held(destination_ids: Collection[str]) -> dict[str, tuple[int, bool]]:
         with _local_lock:
             now = time.monotonic()
             return {
-                destination_id: (len(slots), len(slots) >= cap and _local_slow(destination_id, slots, now))
+                destination_id: (
+                    (len(slots), _local_slow(destination_id, slots, now), now - min(slots.values()))
+                    if len(slots) >= cap
+                    else (len(slots), False, 0.0)
+                )
                 for destination_id, slots in ((d, _local_slots[d]) for d in destination_ids)
             }
     keys = [f"in-flight:{d}" for d in destination_ids] + [f"slow:{d}" for d in destination_ids]
     args = [settings.DELIVERY_LEASE_SECONDS, cap, SLOW_REQUEST_SECONDS, SLOW_MARK_SECONDS]
     held = _script(_SLOTS_HELD)(keys=keys, args=args)
     return {
-        destination_id: (int(held[2 * index]), bool(held[2 * index + 1]))
+        destination_id: (int(held[3 * index]), bool(held[3 * index + 1]), float(held[3 * index + 2]))
         for index, destination_id in enumerate(destination_ids)
     }
 
 
 def in_flight(*, destination_ids: Collection[str]) -> Counter[str]:
     """The slots held (batches sending) of each of these destinations."""
-    return Counter({destination_id: count for destination_id, (count, _) in _held(destination_ids).items()})
+    return Counter(
+        {destination_id: count for destination_id, (count, _, _) in _held(destination_ids).items()}
+    )
 
 
 def full(*, destination_ids: Collection[str]) -> set[str]:
-    """Those of these destinations whose every slot is held right now (busy, slow or hanging)."""
-    cap = settings.DESTINATION_MAX_IN_FLIGHT
-    return {destination_id for destination_id, (count, _) in _held(destination_ids).items() if count >= cap}
+    """Those of these destinations whose every slot is held, the oldest for FULL_FOR_SECONDS or
+    more, or which are slow: a slot is not worth a processing thread's wait."""
+    return {
+        destination_id
+        for destination_id, (_, is_slow, age) in _held(destination_ids).items()
+        if is_slow or age >= FULL_FOR_SECONDS
+    }
 
 
 def slow(*, destination_ids: Collection[str]) -> set[str]:
     """Those of these destinations whose every slot is held, the oldest by a request in flight
     for SLOW_REQUEST_SECONDS or more, or which were found so in the last SLOW_MARK_SECONDS (slow
     or hanging): a slot is not waited for (``request_slot``)."""
-    return {destination_id for destination_id, (_, is_slow) in _held(destination_ids).items() if is_slow}
+    return {destination_id for destination_id, (_, is_slow, _) in _held(destination_ids).items() if is_slow}

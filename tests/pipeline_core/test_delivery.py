@@ -422,7 +422,7 @@ def test_processing_parks_the_message_for_a_destination_whose_requests_hang_and_
     assert parked_one.enqueued_at is not None
 
 
-def test_processing_parks_the_message_for_a_destination_with_no_free_slot_rather_than_wait_for_one(
+def test_processing_parks_the_message_for_a_destination_whose_slots_are_all_held_rather_than_wait(
     route, receiver, settings
 ):
     input_, busy = route
@@ -438,8 +438,9 @@ def test_processing_parks_the_message_for_a_destination_with_no_free_slot_rather
     holder = threading.Thread(target=request_in_flight_elsewhere)
     holder.start()
     assert taken.wait(timeout=30)
+    time.sleep(throttle.FULL_FOR_SECONDS)
     # Freed before the destination counts as slow: a batch waiting for the slot would get it.
-    threading.Timer(SLOW_REQUEST_SECONDS * 0.8, free.set).start()
+    threading.Timer(SLOW_REQUEST_SECONDS * 0.9 - throttle.FULL_FOR_SECONDS, free.set).start()
     incoming_process_and_deliver(incoming_ids=[incoming.pk])
     holder.join()
 
