@@ -294,10 +294,13 @@ def figures_delivery(
     """Figures 2, 3, 4 and the memory figure, with the sink running: the Celery workers are started
     for them (and stopped)."""
     results: dict = {}
-    print("bench: figure 2 reference (requests.Session x4 -> sink)", flush=True)
-    results["sink_reference"] = load.session_loop(
-        f"{sink}/reference", threads=4, seconds=args.reference_seconds
-    )
+
+    def reference(when: str) -> dict:
+        print(f"bench: figure 2 reference {when} the burst (requests.Session x4 -> sink)", flush=True)
+        return load.session_loop(f"{sink}/reference", threads=4, seconds=args.reference_seconds)
+
+    # Before and after the burst: their mean is the reference, less skewed by the machine's drift.
+    results["sink_reference"] = reference("before")
     workers = start_workers(stack, args)
     from config.celery import app
 
@@ -319,6 +322,7 @@ def figures_delivery(
             drain_for=args.burst_drain,
             cpu_of=cpu_of,
         )
+    results["sink_reference_after"] = reference("after")
     paced_count = int(args.rate * args.paced_seconds)
     print(f"bench: figure 3 latency ({paced_count} messages at {args.rate:.0f}/s)", flush=True)
 

@@ -45,7 +45,9 @@ class Processed(NamedTuple):
     incomings: list[IncomingMessage]  # those processed by this call
     outgoing: list[OutgoingMessage]  # new, in queue order, their incoming message and destination loaded
     fifo: set[str]  # the FIFO destinations of the batch's inputs, matched or not
-    full: set[str] | None  # those of the batch's inputs' destinations with no free slot, if asked (see below)
+    full: (
+        set[str] | None
+    )  # those of the batch's inputs' destinations not worth a slot's wait, if asked (see below)
 
     def count(self) -> None:
         """Count them in the rollups: last in the transaction, since the rollup rows it locks
