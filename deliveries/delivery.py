@@ -110,9 +110,14 @@ class _Recorder:
         self._waiting: queue.SimpleQueue[tuple[Sent, list[Prepared]]] = queue.SimpleQueue()
 
     def submit(self, sent: Sent, unsent: list[Prepared]) -> None:
-        """Called in the sender thread, which is free again at once."""
+        """Called in the sender thread, which is free again at once; or which records them itself
+        once the process is exiting (its pools then take no more work, and the senders are waited
+        for: a worker's warm shutdown)."""
         self._waiting.put((sent, unsent))
-        self._thread.submit(self._record_waiting)
+        try:
+            self._thread.submit(self._record_waiting)
+        except RuntimeError:
+            self._record_waiting()
 
     def _record_waiting(self) -> None:
         outcomes = []

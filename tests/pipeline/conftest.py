@@ -189,6 +189,12 @@ class Workers:
         self.process.wait(timeout=10)
         self.process = None
 
+    def stop(self) -> None:
+        """SIGTERM the worker (a warm shutdown, as its service manager stops it) and wait for it to exit."""
+        self.process.terminate()
+        self.process.wait(timeout=WAIT_CEILING)
+        self.process = None
+
     def kill_beat(self) -> None:
         if self.beat is not None:
             self.beat.kill()

@@ -27,6 +27,28 @@ def assert_run_by_beat(workers, task: str) -> None:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_warm_shutdown_records_the_delivery_still_in_flight(
+    workers, make_scripted_receiver, make_input, make_destination
+):
+    """The request outlasts the hand-off, so its outcome is left to the recorder thread, whose
+    pool takes no more work once the worker's interpreter is exiting: the sender records it."""
+    receiver = make_scripted_receiver(always(Reply(delay=1.5)))
+    source = make_input()
+    make_destination(source, receiver)
+    workers.start()
+
+    outgoing_of = ingest(source, {"n": 1}, event="order.created").outgoing_messages
+    wait_until(lambda: len(receiver.requests) == 1)
+    log = workers.log_path
+    workers.stop()  # before the receiver answers
+
+    outgoing = outgoing_of.get()
+    assert (outgoing.status, outgoing.lease_until) == (OutgoingMessage.Status.SUCCEEDED, None)
+    assert outgoing.attempts.get().status_code == 200
+    assert "ERROR" not in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_every_message_is_delivered_after_the_worker_is_killed_mid_request(
     workers, make_scripted_receiver, make_input, make_destination
 ):
