@@ -45,9 +45,8 @@ class Processed(NamedTuple):
     incomings: list[IncomingMessage]  # those processed by this call
     outgoing: list[OutgoingMessage]  # new, in queue order, their incoming message and destination loaded
     fifo: set[str]  # the FIFO destinations of the batch's inputs, matched or not
-    full: (
-        set[str] | None
-    )  # those of the batch's inputs' destinations not worth a slot's wait, if asked (see below)
+    # Those of the batch's inputs' destinations not worth a slot's wait (with ``lease_until``, below).
+    full: set[str] | None
 
     def count(self) -> None:
         """Count them in the rollups: last in the transaction, since the rollup rows it locks
@@ -89,7 +88,6 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
     destinations_of: dict[str, list[Destination]] = {}
     outgoing: list[OutgoingMessage] = []
     finished: dict[tuple[str, str], list[str]] = defaultdict(list)
-    full: set[str] | None = None
     for incoming in incomings:
         if incoming.input_id not in destinations_of:  # before the recipe: see ``fifo`` below
             destinations_of[incoming.input_id] = _destinations_of(incoming)
@@ -125,24 +123,26 @@ def _process(incoming_ids: list[str], *, lease_until=None) -> Processed:
             # settings of the input's first matching destination (and to the account's webhooks).
             own = [destination for destination in destinations if destination.feed == Destination.Feed.INPUT]
             destinations = own[:1] + [d for d in destinations if d.feed == Destination.Feed.ACCOUNT]
-        for destination in destinations:
-            born = OutgoingMessage(
+        outgoing += [
+            OutgoingMessage(
                 account_id=incoming.account_id,
                 incoming=incoming,
                 destination=destination,
                 received_at=incoming.created,
             )
-            if lease_until and destination.delivery_order != Destination.DeliveryOrder.FIFO:
-                if full is None:  # asked once, for every destination of the batch's inputs
-                    full = throttle.full(
-                        destination_ids={d.pk for ds in destinations_of.values() for d in ds}
-                    )
-                if destination.pk in full:
-                    born.enqueued_at = None
-                else:
-                    born.lease_until, born.attempt_count = lease_until, 1
-            outgoing.append(born)
+            for destination in destinations
+        ]
         finished[(IncomingMessage.Status.PROCESSED, "")].append(incoming.pk)
+    full = None
+    if lease_until:
+        full = throttle.full(destination_ids={d.pk for ds in destinations_of.values() for d in ds})
+        for message in outgoing:
+            if message.destination.delivery_order == Destination.DeliveryOrder.FIFO:
+                continue
+            if message.destination_id in full:
+                message.enqueued_at = None
+            else:
+                message.lease_until, message.attempt_count = lease_until, 1
     # A message processed again (after its input recipe failed or skipped it) keeps any
     # outgoing message it already has.
     outgoing = insert_rows(outgoing, skip_conflicts=True)

@@ -63,46 +63,16 @@ def rate_wait(*, destination_id: str, rate_limit: int | None) -> float:
         return 0.0
 
 
-# KEYS[1]: the destination's slots (token -> expiry), KEYS[2]: its slow mark; ARGV: token, cap,
-# seconds a slot is held at most (a worker that dies never frees its own), SLOW_REQUEST_SECONDS,
-# SLOW_MARK_SECONDS. Returns 1 and takes a slot, or, when all are taken, 0 (worth waiting for) or
-# -1 (slow: the oldest has been held SLOW_REQUEST_SECONDS, which marks the destination, or it is
-# marked).
-_TAKE_SLOT = """
+# The start of the slot scripts below. Their ARGV begin with: seconds a slot is held at most (a
+# worker that dies never frees its own), the cap, SLOW_REQUEST_SECONDS, SLOW_MARK_SECONDS.
+# ``slots(key, mark)``: a destination's slots held (the expired dropped); 1 if it is slow (all
+# held, and the oldest for SLOW_REQUEST_SECONDS, which marks it, or marked) or 0; and for how many
+# seconds the oldest has been held (0 unless all are).
+_SLOTS_LUA = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
-local held_for = tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  if now - (tonumber(oldest[2]) - held_for) >= tonumber(ARGV[4]) then
-    redis.call('SET', KEYS[2], '1', 'PX', math.ceil(tonumber(ARGV[5]) * 1000))
-    return -1
-  end
-  return redis.call('EXISTS', KEYS[2]) == 1 and -1 or 0
-end
-redis.call('ZADD', KEYS[1], now + held_for, ARGV[1])
-redis.call('EXPIRE', KEYS[1], math.ceil(held_for) + 60)
-return 1
-"""
-# KEYS[1]: the destination's slots; ARGV: a token taken, seconds a slot is held at most. Counts it
-# as taken now.
-_RENEW_SLOT = """
-local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
-redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
-"""
-# KEYS: destinations' slots, then their slow marks; ARGV: seconds a slot is held at most, the cap,
-# SLOW_REQUEST_SECONDS, SLOW_MARK_SECONDS. Returns, for each destination, how many slots are held,
-# 1 if it is slow (all held, and the oldest for SLOW_REQUEST_SECONDS, which marks it, or marked) or
-# 0, and for how many seconds the oldest has been held ("0" unless all are).
-_SLOTS_HELD = """
-local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
-local held_for, cap, count = tonumber(ARGV[1]), tonumber(ARGV[2]), #KEYS / 2
-local held = {}
-for index = 1, count do
-  local key, mark = KEYS[index], KEYS[count + index]
+local held_for, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
+local function slots(key, mark)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
   local taken, slow, age = redis.call('ZCARD', key), 0, 0
   if taken >= cap then
@@ -115,10 +85,43 @@ for index = 1, count do
       slow = 1
     end
   end
+  return taken, slow, age
+end
+"""
+# KEYS[1]: the destination's slots (token -> expiry), KEYS[2]: its slow mark; ARGV[5]: a token.
+# Returns 1 and takes a slot, or, when all are taken, 0 (worth waiting for) or -1 (slow).
+_TAKE_SLOT = (
+    _SLOTS_LUA
+    + """
+local taken, slow = slots(KEYS[1], KEYS[2])
+if taken >= cap then
+  return slow == 1 and -1 or 0
+end
+redis.call('ZADD', KEYS[1], now + held_for, ARGV[5])
+redis.call('EXPIRE', KEYS[1], math.ceil(held_for) + 60)
+return 1
+"""
+)
+# KEYS[1]: the destination's slots; ARGV: a token taken, seconds a slot is held at most. Counts it
+# as taken now.
+_RENEW_SLOT = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
+redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
+"""
+# KEYS: destinations' slots, then their slow marks. Returns ``slots`` of each destination, its age
+# as a string.
+_SLOTS_HELD = (
+    _SLOTS_LUA
+    + """
+local count, held = #KEYS / 2, {}
+for index = 1, count do
+  local taken, slow, age = slots(KEYS[index], KEYS[count + index])
   held[3 * index - 2], held[3 * index - 1], held[3 * index] = taken, slow, tostring(age)
 end
 return held
 """
+)
 
 # Without Redis: destination -> token -> when taken, and destination -> when its slow mark
 # expires (time.monotonic()).
@@ -149,6 +152,16 @@ def _script(source: str):
     return redis_client().register_script(source)
 
 
+def _slots_args() -> list:
+    """The ARGV every slot script begins with (see ``_SLOTS_LUA``)."""
+    return [
+        settings.DELIVERY_LEASE_SECONDS,
+        settings.DESTINATION_MAX_IN_FLIGHT,
+        SLOW_REQUEST_SECONDS,
+        SLOW_MARK_SECONDS,
+    ]
+
+
 def _local_slow(destination_id: str, slots: dict[str, float], now: float) -> bool:
     """Without Redis, under ``_local_lock``: whether a destination all of whose slots are held is
     slow (see ``_SLOTS_HELD``), marking it."""
@@ -168,8 +181,7 @@ def _take_slot(destination_id: str, token: str) -> tuple[bool, bool]:
                 return True, False
             return False, _local_slow(destination_id, slots, now)
     keys = [f"in-flight:{destination_id}", f"slow:{destination_id}"]
-    args = [token, cap, settings.DELIVERY_LEASE_SECONDS, SLOW_REQUEST_SECONDS, SLOW_MARK_SECONDS]
-    taken = _script(_TAKE_SLOT)(keys=keys, args=args)
+    taken = _script(_TAKE_SLOT)(keys=keys, args=[*_slots_args(), token])
     return taken == 1, taken == -1
 
 
@@ -254,8 +266,7 @@ def _held(destination_ids: Collection[str]) -> dict[str, tuple[int, bool, float]
                 for destination_id, slots in ((d, _local_slots[d]) for d in destination_ids)
             }
     keys = [f"in-flight:{d}" for d in destination_ids] + [f"slow:{d}" for d in destination_ids]
-    args = [settings.DELIVERY_LEASE_SECONDS, cap, SLOW_REQUEST_SECONDS, SLOW_MARK_SECONDS]
-    held = _script(_SLOTS_HELD)(keys=keys, args=args)
+    held = _script(_SLOTS_HELD)(keys=keys, args=_slots_args())
     return {
         destination_id: (int(held[3 * index]), bool(held[3 * index + 1]), float(held[3 * index + 2]))
         for index, destination_id in enumerate(destination_ids)
