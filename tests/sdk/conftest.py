@@ -30,11 +30,12 @@ def api_url(live_server) -> str:
 
 
 @pytest.fixture
-def make_client(api_url, workers) -> Iterator[Callable[..., Client]]:
+def make_client(api_url, request) -> Iterator[Callable[..., Client]]:
     """Clients of the live server, closed at teardown (a kept-alive connection would hold a
     server thread, and its database session, past the test). The test's worker, if it started
     one, is killed first: the wait for the sessions to end covers its sessions too, rather than
     running out while the worker still polls."""
+    controller = request.getfixturevalue("workers")  # set up first, so torn down after this
     clients: list[Client] = []
 
     def make(token: str | None = None, **options: object) -> Client:
@@ -44,8 +45,8 @@ def make_client(api_url, workers) -> Iterator[Callable[..., Client]]:
     yield make
     for client in clients:
         client.close()
-    workers.kill_beat()
-    workers.kill()
+    controller.kill_beat()
+    controller.kill()
     _wait_for_backends_to_close()  # the server threads' sessions end as the connections close
 
 
