@@ -201,6 +201,13 @@ class Workers:
             self.beat.wait(timeout=10)
             self.beat = None
 
+    def end(self) -> None:
+        """Kill beat and the worker, and wait until every other session on the test database has
+        ended (the table flush must not race them)."""
+        self.kill_beat()
+        self.kill()
+        _wait_for_backends_to_close()
+
     def restart(self, **env: str) -> None:
         self.kill()
         self.start(flush=False, **env)
@@ -238,9 +245,7 @@ def workers(transactional_db, django_db_serialized_rollback, tmp_path) -> Iterat
     controller = Workers(email_dir=tmp_path / "mail", log_dir=tmp_path)
     controller.email_dir.mkdir()
     yield controller
-    controller.kill_beat()
-    controller.kill()
-    _wait_for_backends_to_close()
+    controller.end()
 
 
 @pytest.fixture

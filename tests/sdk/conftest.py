@@ -16,7 +16,7 @@ import pytest
 from hookrelay import Client
 
 from tests.conftest import Actor
-from tests.pipeline.conftest import _wait_for_backends_to_close, worker, workers  # noqa: F401 (fixtures)
+from tests.pipeline.conftest import worker, workers  # noqa: F401 (fixtures)
 
 CLI = Path(sys.executable).parent / "hookrelay"  # the console script of the installed package
 DELIVERY_TIMEOUT = 60.0
@@ -45,9 +45,7 @@ def make_client(api_url, request) -> Iterator[Callable[..., Client]]:
     yield make
     for client in clients:
         client.close()
-    controller.kill_beat()
-    controller.kill()
-    _wait_for_backends_to_close()  # the server threads' sessions end as the connections close
+    controller.end()  # the server threads' sessions end too, as the connections close
 
 
 @pytest.fixture
