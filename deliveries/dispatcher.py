@@ -107,6 +107,7 @@ def run_forever(stop: threading.Event, threads: int) -> None:
             wakes.wait(stop)
     pool.shutdown(wait=True)
     wakes.close()
+    connection.close()
 
 
 def start_in_background() -> threading.Event:

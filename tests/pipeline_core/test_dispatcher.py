@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from deliveries.dispatcher import CHUNK, claim, run_forever
-from deliveries.models import IncomingMessage
+from deliveries.models import IncomingMessage, OutgoingMessage
 from inputs.models import Input
 from tests.pipeline_core.conftest import accept
 
@@ -68,7 +68,13 @@ def test_a_worker_claims_no_more_than_its_free_processing_threads_can_start(rout
     finally:
         stop.set()
         dispatcher.join(60)
+    # A delivery slower than the hand-off is recorded by its sender after processing returned.
+    pending = OutgoingMessage.objects.filter(status=OutgoingMessage.Status.PENDING)
+    deadline = time.monotonic() + 60
+    while pending.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
     assert not received.exists()
     assert 0 < most_claimed <= CHUNK
+    assert not pending.exists()
     assert len(receiver.requests) == 3 * CHUNK
