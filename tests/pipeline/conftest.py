@@ -35,6 +35,8 @@ from tests.support.receivers import Receiver
 ROOT = Path(__file__).resolve().parents[2]
 # Short leases and sweep deadline so recovery scenarios finish in seconds. A delivery lease must
 # outlive one request (connect + read timeout), so the timeouts are shortened too.
+# The database sessions of the workers and beat the tests start (libpq's PGAPPNAME).
+SESSION_NAME = "pipeline-test-worker"
 WORKER_ENV = {
     "PROCESSING_LEASE_SECONDS": "3",
     "DELIVERY_LEASE_SECONDS": "5",
@@ -126,6 +128,7 @@ class Workers:
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "PIPELINE_EMAIL_DIR": str(self.email_dir),
             "PYTHONUNBUFFERED": "1",
+            "PGAPPNAME": SESSION_NAME,
             **WORKER_ENV,
             **env,
         }
@@ -225,12 +228,13 @@ class Workers:
 
 
 def _wait_for_backends_to_close() -> None:
-    """Killed workers' database sessions end when PostgreSQL notices; the table flush and the
-    final DROP DATABASE must not race them."""
+    """Killed workers' database sessions (named SESSION_NAME) end when PostgreSQL notices; the
+    table flush and the final DROP DATABASE must not race them."""
     with connection.cursor() as cursor:
         for _ in range(100):
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+                [SESSION_NAME],
             )
             if cursor.fetchone()[0] == 0:
                 return
