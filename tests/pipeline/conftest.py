@@ -33,10 +33,10 @@ from tests.routing_factories import DestinationFactory, InputFactory
 from tests.support.receivers import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
-# Short leases and sweep deadline so recovery scenarios finish in seconds. A delivery lease must
-# outlive one request (connect + read timeout), so the timeouts are shortened too.
 # The database sessions of the workers and beat the tests start (libpq's PGAPPNAME).
 SESSION_NAME = "pipeline-test-worker"
+# Short leases and sweep deadline so recovery scenarios finish in seconds. A delivery lease must
+# outlive one request (connect + read timeout), so the timeouts are shortened too.
 WORKER_ENV = {
     "PROCESSING_LEASE_SECONDS": "3",
     "DELIVERY_LEASE_SECONDS": "5",

@@ -68,7 +68,7 @@ def test_a_worker_claims_no_more_than_its_free_processing_threads_can_start(rout
     finally:
         stop.set()
         dispatcher.join(60)
-    # A delivery slower than the hand-off is recorded by its sender after processing returned.
+    # A delivery slower than the hand-off is recorded by the recorder thread after processing returned.
     pending = OutgoingMessage.objects.filter(status=OutgoingMessage.Status.PENDING)
     deadline = time.monotonic() + 60
     while pending.exists() and time.monotonic() < deadline:
