@@ -205,8 +205,8 @@ class Workers:
             self.beat = None
 
     def end(self) -> None:
-        """Kill beat and the worker, and wait until every other session on the test database has
-        ended (the table flush must not race them)."""
+        """Kill beat and the worker, and wait until their database sessions have ended (the table
+        flush must not race them)."""
         self.kill_beat()
         self.kill()
         _wait_for_backends_to_close()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from deliveries.dispatcher import CHUNK, claim, run_forever
 from deliveries.models import IncomingMessage, OutgoingMessage
 from inputs.models import Input
+from tests.pipeline.conftest import wait_until
 from tests.pipeline_core.conftest import accept
 
 pytestmark = pytest.mark.django_db
@@ -70,9 +71,7 @@ def test_a_worker_claims_no_more_than_its_free_processing_threads_can_start(rout
         dispatcher.join(60)
     # A delivery slower than the hand-off is recorded by the recorder thread after processing returned.
     pending = OutgoingMessage.objects.filter(status=OutgoingMessage.Status.PENDING)
-    deadline = time.monotonic() + 60
-    while pending.exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: not pending.exists())
 
     assert not received.exists()
     assert 0 < most_claimed <= CHUNK

@@ -33,8 +33,7 @@ def api_url(live_server) -> str:
 def make_client(api_url, request) -> Iterator[Callable[..., Client]]:
     """Clients of the live server, closed at teardown (a kept-alive connection would hold a
     server thread, and its database session, past the test). The test's worker, if it started
-    one, is killed first: the wait for the sessions to end covers its sessions too, rather than
-    running out while the worker still polls."""
+    one, is ended here too, after the clients: its sessions must be gone before the table flush."""
     controller = request.getfixturevalue("workers")  # set up first, so torn down after this
     clients: list[Client] = []
 
@@ -45,7 +44,7 @@ def make_client(api_url, request) -> Iterator[Callable[..., Client]]:
     yield make
     for client in clients:
         client.close()
-    controller.end()  # the server threads' sessions end too, as the connections close
+    controller.end()
 
 
 @pytest.fixture
